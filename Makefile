@@ -1,0 +1,46 @@
+# Two commands for a fresh machine: `make run` and `make test`. Everything else is theirs.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup browser run test test-fast lint format clean
+
+## setup: install uv if missing, then the locked environment (idempotent, cached)
+setup:
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+## browser: Debian's Chromium for the end-to-end tests (Playwright drives it, never downloads one)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
+
+## run: ingest the sample articles, then serve the API and chat page
+run: setup
+	$(BIN)/rag ingest data/sources
+	$(BIN)/rag serve --host $(HOST) --port $(PORT)
+
+## test: the whole suite (unit, integration with real servers, end-to-end in Chromium)
+test: setup browser
+	$(BIN)/pytest
+
+## test-fast: unit tests only
+test-fast: setup
+	$(BIN)/pytest -m unit
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf data/chroma data/lexical data/manifest.sqlite* data/logs .pytest_cache .mypy_cache .ruff_cache

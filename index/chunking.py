@@ -1,0 +1,70 @@
+"""Split articles into token-sized chunks that keep their exact place in the article."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import tiktoken
+from llama_index.core.node_parser import SentenceSplitter
+
+import rag  # noqa: F401  (sets TIKTOKEN_CACHE_DIR before tiktoken loads)
+from rag.errors import ConfigError
+from rag.types import Article, Chunk
+
+from .ids import chunk_id_for
+
+TOKENIZER = "cl100k_base"
+
+
+@lru_cache(maxsize=1)
+def _encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding(TOKENIZER)
+
+
+@lru_cache(maxsize=8)
+def _splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
+    if chunk_overlap >= chunk_size:
+        raise ConfigError(f"chunk_overlap {chunk_overlap} must be below chunk_size {chunk_size}")
+    return SentenceSplitter(
+        chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=_encoding().encode
+    )
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode(text))
+
+
+def _locate(text: str, piece: str, cursor: int) -> int:
+    """Find ``piece`` at or after ``cursor``; SentenceSplitter returns text, not offsets,
+    and a plain ``find`` from 0 would pick the first of two repeated passages."""
+    start = text.find(piece, cursor)
+    if start < 0:
+        start = text.find(piece)
+    if start < 0:
+        raise ValueError("chunk text not found in its article")
+    return start
+
+
+def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    """Chunks in reading order, each with ``article.text[start:end] == chunk.text``."""
+    chunks: list[Chunk] = []
+    cursor = 0
+    for piece in _splitter(chunk_size, chunk_overlap).split_text(article.text):
+        if not piece.strip():
+            continue
+        start = _locate(article.text, piece, cursor)
+        end = start + len(piece)
+        cursor = start + 1
+        chunks.append(
+            Chunk(
+                chunk_id=chunk_id_for(article.source, start, piece),
+                doc_id=article.doc_id,
+                source=article.source,
+                text=piece,
+                start=start,
+                end=end,
+                title=article.title,
+                published=article.published,
+            )
+        )
+    return chunks

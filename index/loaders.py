@@ -1,0 +1,181 @@
+"""Read article files (.txt .md .html .pdf .jsonl) into Article records."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rag.errors import LoaderError
+from rag.types import Article
+
+from .encoding import decode_text
+from .ids import doc_id_for, sha256_hex
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".jsonl")
+_MAX_TITLE_CHARS = 200
+# Tags whose text a reader never sees.
+_INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
+_PUBLISHED_META = ("article:published_time", "datePublished", "pubdate", "date", "dc.date")
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """The articles one file yielded and the problems met inside it (e.g. bad JSONL lines)."""
+
+    articles: list[Article]
+    warnings: list[str]
+
+
+def make_article(
+    source: str,
+    text: str,
+    title: str | None = None,
+    url: str | None = None,
+    published: str | None = None,
+) -> Article:
+    return Article(
+        doc_id=doc_id_for(source),
+        source=source,
+        text=text,
+        title=title or first_line_title(text),
+        url=url,
+        published=published,
+        sha256=sha256_hex(text),
+    )
+
+
+def first_line_title(text: str) -> str | None:
+    """News files put the headline on the first line (BBC, the samples)."""
+    for raw in text.splitlines():
+        line = raw.strip().lstrip("#").strip()
+        if line:
+            return line if len(line) <= _MAX_TITLE_CHARS else None
+    return None
+
+
+def _load_text(data: bytes, source: str) -> LoadedFile:
+    text = decode_text(data, source)
+    return LoadedFile([make_article(source, text)], [])
+
+
+def _load_html(data: bytes, source: str) -> LoadedFile:
+    from bs4 import BeautifulSoup  # imported here: only HTML files need it
+
+    soup = BeautifulSoup(decode_text(data, source), "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    published = None
+    for meta in soup.find_all("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        if key in _PUBLISHED_META and meta.get("content"):
+            published = str(meta["content"])
+            break
+    if published is None and (tag := soup.find("time", datetime=True)) is not None:
+        published = str(tag["datetime"])
+    for tag in soup(_INVISIBLE_TAGS):
+        tag.decompose()
+    lines = (re.sub(r"[ \t\r\f\v]+", " ", ln).strip() for ln in soup.get_text("\n").splitlines())
+    text = "\n".join(ln for ln in lines if ln)
+    if not text:
+        raise LoaderError(source, "HTML has no visible text")
+    h1 = soup.find("h1")
+    title = title or (h1.get_text(" ", strip=True) if h1 else None)
+    return LoadedFile([make_article(source, text, title=title, published=published)], [])
+
+
+def _load_pdf(data: bytes, source: str) -> LoadedFile:
+    from pypdf import PdfReader  # imported here: only PDF files need it
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+        meta_title = reader.metadata.title if reader.metadata else None
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise LoaderError(source, f"unreadable PDF ({exc})") from exc
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise LoaderError(source, "PDF has no text layer (scanned image?)")
+    return LoadedFile([make_article(source, text, title=meta_title)], [])
+
+
+def _jsonl_article(record: Any, source: str) -> Article:
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("missing 'text'")
+    optional = {k: record.get(k) for k in ("title", "url", "published")}
+    return make_article(source, text, **{k: str(v) for k, v in optional.items() if v})
+
+
+def _load_jsonl(data: bytes, source: str) -> LoadedFile:
+    articles, warnings = [], []
+    for lineno, line in enumerate(decode_text(data, source).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            articles.append(_jsonl_article(json.loads(line), f"{source}#{lineno}"))
+        except ValueError as exc:
+            warnings.append(f"{source}:{lineno}: skipped line ({exc})")
+    if not articles:
+        raise LoaderError(source, "no article lines with 'text'")
+    return LoadedFile(articles, warnings)
+
+
+_LOADERS: dict[str, Callable[[bytes, str], LoadedFile]] = {
+    ".txt": _load_text,
+    ".md": _load_text,
+    ".html": _load_html,
+    ".htm": _load_html,
+    ".pdf": _load_pdf,
+    ".jsonl": _load_jsonl,
+}
+
+
+def load_bytes(data: bytes, source: str, max_bytes: int) -> LoadedFile:
+    """Parse one file's content; ``source`` names it and picks the format by suffix."""
+    loader = _LOADERS.get(Path(source).suffix.lower())
+    if loader is None:
+        raise LoaderError(source, f"unsupported file type (use {', '.join(SUPPORTED_SUFFIXES)})")
+    if len(data) > max_bytes:
+        raise LoaderError(source, f"file too large ({len(data)} bytes > {max_bytes})")
+    return loader(data, source)
+
+
+def load_file(path: Path, source: str, max_bytes: int) -> LoadedFile:
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise LoaderError(source, f"file too large ({size} bytes > {max_bytes})")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LoaderError(source, f"cannot read ({exc.strerror or exc})") from exc
+    return load_bytes(data, source, max_bytes)
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve().is_relative_to(root.resolve())
+
+
+def iter_files(target: Path) -> Iterator[tuple[Path, str]]:
+    """Yield (path, source) for every supported file under ``target``, sorted.
+
+    ``source`` is the path relative to the folder named (just the name for a file),
+    with '/' separators. Hidden entries and links leading outside the folder are skipped.
+    """
+    if target.is_file():
+        yield target, target.name
+        return
+    if not target.is_dir():
+        raise LoaderError(str(target), "no such file or folder")
+    for path in sorted(target.rglob("*")):
+        rel = path.relative_to(target)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        if path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file() and _inside(path, target):
+            yield path, rel.as_posix()

@@ -1,0 +1,91 @@
+"""The lexical (BM25) side of hybrid retrieval, persisted beside the vector store.
+
+bm25s builds a static index, so each ingestion writes a new one into a fresh folder and
+then swaps a pointer file atomically: a reader never sees a half-written index, and the
+recorded manifest generation tells when an index is stale (e.g. after a crash).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import bm25s
+
+_POINTER = "current.json"
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    tokens = bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+class LexicalIndex:
+    """BM25 over chunk texts; ``search`` returns (chunk_id, score) best first."""
+
+    def __init__(self, ids: list[str], retriever: bm25s.BM25 | None, generation: int) -> None:
+        self.ids = ids
+        self._retriever = retriever
+        self.generation = generation
+
+    @classmethod
+    def build(cls, ids: Sequence[str], texts: Sequence[str], generation: int) -> LexicalIndex:
+        if not ids:
+            return cls([], None, generation)
+        retriever = bm25s.BM25()
+        retriever.index(tokenize(texts), show_progress=False)
+        return cls(list(ids), retriever, generation)
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        if self._retriever is None or k <= 0:
+            return []
+        tokens = tokenize([query])
+        if not tokens[0]:
+            return []
+        docs, scores = self._retriever.retrieve(
+            tokens, k=min(k, len(self.ids)), show_progress=False, n_threads=1
+        )
+        pairs = zip(docs[0], scores[0], strict=True)
+        return [(self.ids[int(d)], float(s)) for d, s in pairs if s > 0]
+
+    def save(self, root: Path) -> None:
+        """Write into a new folder, then point ``current.json`` at it in one rename."""
+        root.mkdir(parents=True, exist_ok=True)
+        folder = root / f"gen-{self.generation}-{os.getpid()}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        (folder / "ids.json").write_text(json.dumps(self.ids))
+        if self._retriever is not None:
+            self._retriever.save(str(folder / "bm25"))
+        tmp = root / f"{_POINTER}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"folder": folder.name, "generation": self.generation}))
+        os.replace(tmp, root / _POINTER)
+        for old in root.glob("gen-*"):
+            if old.name != folder.name:
+                shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, root: Path) -> LexicalIndex | None:
+        """The last saved index, or None when there is none or it cannot be read."""
+        try:
+            pointer = json.loads((root / _POINTER).read_text())
+            folder = root / pointer["folder"]
+            ids = json.loads((folder / "ids.json").read_text())
+            retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(ids, retriever, int(pointer["generation"]))

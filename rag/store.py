@@ -1,0 +1,156 @@
+"""The Chroma vector store: embedded by default, a `chroma run` server when RAG_CHROMA_URL is set.
+
+Writes go through llama-index's ``ChromaVectorStore`` so the collection holds ordinary
+llama-index nodes (its own query engines can read it), but in batches we size from
+``client.get_max_batch_size()``: ``ChromaVectorStore.add`` uses a fixed batch size that
+a Chroma server may reject. Reads use the raw collection: the manifest already knows
+every chunk's text and place, so a query needs ids and distances only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import numpy as np
+
+from .embedders import Matrix
+from .errors import ConfigError, EmbedderMismatchError, StoreUnavailableError
+from .settings import Settings
+from .types import Chunk
+
+# Chroma's own exceptions differ between embedded and HTTP mode; both are "store down".
+_STORE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    ConnectionError,
+    RuntimeError,
+    ValueError,
+)
+
+
+def _client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if not settings.chroma_url:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    url = urlparse(settings.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"RAG_CHROMA_URL must be http://host:port, not {settings.chroma_url}")
+    return chromadb.HttpClient(
+        host=url.hostname,
+        port=url.port or (443 if url.scheme == "https" else 8000),
+        ssl=url.scheme == "https",
+        settings=chroma_settings,
+    )
+
+
+class VectorStore:
+    """One Chroma collection, tagged with the embedder that filled it."""
+
+    def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
+        try:
+            self._client = _client(settings)
+            self._collection = self._client.get_or_create_collection(
+                name=settings.collection,
+                # Never let Chroma embed: its default function downloads a model.
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedder": embedder_name, "dim": dim},
+            )
+            self.max_batch = int(self._client.get_max_batch_size())
+        except _STORE_ERRORS as exc:
+            raise StoreUnavailableError(f"Chroma is not reachable: {exc}") from exc
+        found = self._collection.metadata or {}
+        if found.get("embedder") != embedder_name or int(found.get("dim", -1)) != dim:
+            raise EmbedderMismatchError(
+                f"collection '{settings.collection}' was built with {found.get('embedder')} "
+                f"(dim {found.get('dim')}), not {embedder_name} (dim {dim}); "
+                "re-ingest into a new collection (--collection) or switch RAG_EMBED back"
+            )
+        self.name = settings.collection
+
+    @property
+    def collection(self) -> Any:
+        return self._collection
+
+    def _batches(self, items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+        for i in range(0, len(items), self.max_batch):
+            yield items[i : i + self.max_batch]
+
+    def existing(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for batch in self._batches(ids):
+            found.update(self._collection.get(ids=list(batch), include=[])["ids"])
+        return found
+
+    def add(self, chunks: Sequence[Chunk], vectors: Matrix) -> None:
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        li_store = ChromaVectorStore(chroma_collection=self._collection)
+        nodes = [
+            TextNode(
+                id_=c.chunk_id,
+                text=c.text,
+                embedding=[float(x) for x in vec],
+                start_char_idx=c.start,
+                end_char_idx=c.end,
+                metadata={
+                    "source": c.source,
+                    "title": c.title or "",
+                    "published": c.published or "",
+                },
+                relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.doc_id)},
+            )
+            for c, vec in zip(chunks, vectors, strict=True)
+        ]
+        try:
+            for batch in self._batches(nodes):
+                li_store.add(list(batch))
+        except _STORE_ERRORS as exc:
+            raise StoreUnavailableError(f"writing to Chroma failed: {exc}") from exc
+
+    def delete(self, ids: Sequence[str]) -> None:
+        try:
+            for batch in self._batches(ids):
+                self._collection.delete(ids=list(batch))
+        except _STORE_ERRORS as exc:
+            raise StoreUnavailableError(f"deleting from Chroma failed: {exc}") from exc
+
+    def all_ids(self, page: int = 10000) -> set[str]:
+        ids: set[str] = set()
+        offset = 0
+        while batch := self._collection.get(include=[], limit=page, offset=offset)["ids"]:
+            ids.update(batch)
+            offset += len(batch)
+        return ids
+
+    def count(self) -> int:
+        return int(self._collection.count())
+
+    def query(
+        self, vector: Matrix, k: int, sources: Sequence[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine distances, optionally only from ``sources``."""
+        where = {"source": {"$in": list(sources)}} if sources else None
+        try:
+            res = self._collection.query(
+                query_embeddings=[np.asarray(vector, dtype=np.float32)],
+                n_results=k,
+                where=where,
+                include=["distances"],
+            )
+        except _STORE_ERRORS as exc:
+            raise StoreUnavailableError(f"querying Chroma failed: {exc}") from exc
+        return list(zip(res["ids"][0], (float(d) for d in res["distances"][0]), strict=True))
+
+    def healthy(self) -> bool:
+        try:
+            self._client.heartbeat()
+        except _STORE_ERRORS:
+            return False
+        return True

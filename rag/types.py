@@ -1,0 +1,104 @@
+"""The typed records passed between stages: Article → Chunk → Hit → Citation → Answer."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Article(_Record):
+    """One loaded document with its full text, so citations can index into it."""
+
+    doc_id: str = Field(description="Stable id derived from `source`.")
+    source: str = Field(description="Path relative to the ingested folder, '/' separated.")
+    text: str = Field(description="The article's full text; offsets point into it.")
+    title: str | None = None
+    url: str | None = None
+    published: str | None = Field(default=None, description="Publication date, ISO if known.")
+    sha256: str = Field(description="Hash of `text`: an unchanged article is not re-ingested.")
+
+
+class Chunk(_Record):
+    """A contiguous span of an article, the unit that is embedded and retrieved."""
+
+    chunk_id: str = Field(description="Content hash of source, offset and text.")
+    doc_id: str
+    source: str
+    text: str
+    start: int = Field(ge=0, description="Character offset of `text` in the article.")
+    end: int = Field(ge=0)
+    title: str | None = None
+    published: str | None = None
+
+
+class Hit(_Record):
+    """A retrieved chunk with its fused score and the ranks that produced it."""
+
+    chunk: Chunk
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class Citation(_Record):
+    """A verified pointer from an answer to an exact sentence of a source."""
+
+    n: int = Field(ge=1, description="The [n] marker used in the answer text.")
+    chunk_id: str
+    source: str
+    quote: str = Field(description="Verbatim source text: article.text[start:end] == quote.")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    title: str | None = None
+    published: str | None = None
+
+
+class Conflict(_Record):
+    """Two sources that state different values for the same fact."""
+
+    topic: str
+    claims: list[str] = Field(description="Each claim with its [n] marker.")
+    citations: list[int] = Field(description="The citation numbers involved.")
+
+
+class Answer(BaseModel):
+    """What every front end shows: text with [n] markers and the verified citations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: str
+    refused: bool = False
+    citations: list[Citation] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
+    generator: str
+    notice: str | None = Field(default=None, description="Why a fallback or refusal happened.")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class DocumentInfo(_Record):
+    """One ingested document as listed by `rag docs list` and the API."""
+
+    doc_id: str
+    source: str
+    title: str | None
+    chunks: int
+    ingested_at: str
+    published: str | None = None
+
+
+class IngestReport(BaseModel):
+    """What one ingestion run did, for the CLI, the API and the benchmarks."""
+
+    files_seen: int = 0
+    documents_added: int = 0
+    documents_changed: int = 0
+    documents_unchanged: int = 0
+    documents_removed: int = 0
+    chunks_added: int = 0
+    chunks_removed: int = 0
+    chunks_embedded: int = 0
+    skipped: list[str] = Field(default_factory=list, description="'path: reason' per skipped file.")
+    seconds: float = 0.0

@@ -1,0 +1,133 @@
+"""The `rag` command line. Expected failures become one line on stderr and an exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import rag  # noqa: F401  (offline environment first)
+from rag.errors import RagError
+from rag.settings import Settings, get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+docs_app = typer.Typer(no_args_is_help=True, help="List or delete ingested documents.")
+app.add_typer(docs_app, name="docs")
+out = Console()
+err = Console(stderr=True)
+
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", help="Chroma collection (default: RAG_COLLECTION).")
+]
+
+
+def _settings(collection: str | None = None) -> Settings:
+    settings = get_settings()
+    return settings.with_collection(collection) if collection else settings
+
+
+def _corpus(settings: Settings):  # type: ignore[no-untyped-def]
+    from rag.corpus import Corpus
+
+    return Corpus(settings)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Ingest files or folders (.txt .md .html .pdf .jsonl); unchanged files cost nothing."""
+    from index.ingest import ingest_paths
+
+    report = ingest_paths(_corpus(_settings(collection)), paths)
+    if as_json:
+        print(report.model_dump_json(indent=2))
+        return
+    for problem in report.skipped:
+        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    out.print(
+        f"{report.files_seen} files: {report.documents_added} added, "
+        f"{report.documents_changed} changed, {report.documents_unchanged} unchanged; "
+        f"{report.chunks_added} chunks added, {report.chunks_removed} removed, "
+        f"{report.chunks_embedded} embedded in {report.seconds:.1f}s",
+        highlight=False,
+    )
+
+
+@docs_app.command("list")
+def docs_list(
+    collection: CollectionOpt = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List ingested documents."""
+    docs = _corpus(_settings(collection)).manifest.documents()
+    if as_json:
+        print(json.dumps([d.model_dump() for d in docs], indent=2, ensure_ascii=False))
+        return
+    table = Table("id", "source", "title", "chunks", "ingested")
+    for d in docs:
+        table.add_row(d.doc_id, d.source, (d.title or "")[:60], str(d.chunks), d.ingested_at)
+    out.print(table)
+
+
+@docs_app.command("delete")
+def docs_delete(
+    ids: Annotated[list[str], typer.Argument(help="Document ids or source paths.")],
+    collection: CollectionOpt = None,
+) -> None:
+    """Delete documents and all their chunks."""
+    from index.ingest import delete_documents
+
+    report = delete_documents(_corpus(_settings(collection)), ids)
+    out.print(f"deleted {report.documents_removed} documents, {report.chunks_removed} chunks")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    collection: CollectionOpt = None,
+    top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ask a question about the ingested articles."""
+    from rag.errors import InputError
+    from rag.retrieval import HybridRetriever
+
+    if not question.strip():
+        raise InputError("the question is empty")
+    settings = _settings(collection)
+    hits = HybridRetriever(_corpus(settings)).retrieve(question, top_k or settings.top_k)
+    if as_json:
+        print(json.dumps([h.model_dump() for h in hits], indent=2, ensure_ascii=False))
+        return
+    for rank, hit in enumerate(hits, start=1):
+        out.print(f"[bold][{rank}][/] {hit.chunk.source} ({hit.chunk.start}-{hit.chunk.end})")
+        out.print(hit.chunk.text, highlight=False)
+
+
+def main() -> None:
+    """Console entry point: translate expected errors into exit codes."""
+    try:
+        app(standalone_mode=False)
+    except RagError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click's usage errors arrive as ClickException
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
