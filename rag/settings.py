@@ -63,6 +63,20 @@ class Settings(BaseSettings):
     )
     llm_port: int = Field(8765, ge=1, le=65535, description="Port of the managed llama.cpp server.")
     llm_ctx: int = Field(2048, ge=256, description="Context window of the managed LLM server.")
+    llm_threads: int = Field(
+        0, ge=0, description="CPU threads of the managed LLM server; 0 means all cores."
+    )
+    llm_start_timeout_s: float = Field(
+        120.0, gt=0, description="How long to wait for the managed LLM server to load its model."
+    )
+    llm_max_tokens: int = Field(48, ge=1, description="Most tokens one generated answer may have.")
+    llm_retries: int = Field(
+        1, ge=0, le=10, description="Retries of an LLM call after a connection error, 429 or 5xx."
+    )
+    llm_concurrency: int = Field(
+        2, ge=1, le=64, description="LLM calls in flight at once per process; others wait."
+    )
+    max_question_chars: int = Field(4000, ge=10, description="Longest question accepted.")
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
     timeout_s: float = Field(30.0, gt=0, description="Timeout for one LLM or embeddings call.")
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+Similarity = Callable[[str, Sequence[str]], list[float]]
+"""Cosine similarity of one text (a question or a claim) to each of many (source sentences)."""
 
 
 class _Record(BaseModel):
@@ -102,3 +108,24 @@ class IngestReport(BaseModel):
     chunks_embedded: int = 0
     skipped: list[str] = Field(default_factory=list, description="'path: reason' per skipped file.")
     seconds: float = 0.0
+
+
+class ChatMessage(_Record):
+    """One earlier turn of a conversation."""
+
+    role: Literal["user", "assistant", "system"]
+    content: str
+
+
+class StreamEvent(_Record):
+    """One server-sent event of a streamed answer.
+
+    ``token``: verified answer text to append; ``citations``: the citations so far;
+    ``done``: the final Answer; ``error``: a message, after which the stream ends.
+    """
+
+    event: Literal["token", "citations", "done", "error"]
+    text: str | None = None
+    citations: list[Citation] | None = None
+    answer: Answer | None = None
+    message: str | None = None

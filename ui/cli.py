@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 import rag  # noqa: F401  (offline environment first)
+from evals.cli import eval_command
 from rag.errors import RagError
 from rag.settings import Settings, get_settings
 
@@ -110,6 +111,30 @@ def ask(
     for rank, hit in enumerate(hits, start=1):
         out.print(f"[bold][{rank}][/] {hit.chunk.source} ({hit.chunk.start}-{hit.chunk.end})")
         out.print(hit.chunk.text, highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default RAG_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default RAG_PORT).")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (needs RAG_CHROMA_URL).")] = 1,
+) -> None:
+    """Serve the HTTP API and the chat page (/ui)."""
+    import uvicorn
+    from rag.errors import ConfigError
+
+    settings = get_settings()
+    host = host or settings.host
+    if settings.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
+        raise ConfigError("refusing to bind beyond loopback without RAG_API_KEY")
+    if workers > 1 and not settings.chroma_url:
+        raise ConfigError("several workers need a Chroma server (RAG_CHROMA_URL): "
+                          "embedded Chroma allows one writer process")
+    uvicorn.run("ui.server:app", host=host, port=port or settings.port, workers=workers,
+                log_level="info")
+
+
+app.command("eval")(eval_command)
 
 
 def main() -> None:
