@@ -20,9 +20,10 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
 
-## run: ingest the sample articles, then serve the API and chat page
+## run: ingest the sample articles, start the local LLM, serve the API and chat page (/ui)
 run: setup
 	$(BIN)/rag ingest data/sources
+	$(BIN)/rag llm-server start
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (unit, integration with real servers, end-to-end in Chromium)

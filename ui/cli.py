@@ -14,7 +14,8 @@ from rich.table import Table
 import rag  # noqa: F401  (offline environment first)
 from evals.cli import eval_command
 from rag.errors import RagError
-from rag.settings import Settings, get_settings
+from rag.settings import GeneratorName, Settings, get_settings
+from rag.types import Answer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 docs_app = typer.Typer(no_args_is_help=True, help="List or delete ingested documents.")
@@ -90,27 +91,70 @@ def docs_delete(
     out.print(f"deleted {report.documents_removed} documents, {report.chunks_removed} chunks")
 
 
+def _print_answer(answer: Answer) -> None:
+    style = "yellow" if answer.refused else "bold"
+    out.print(answer.answer, style=style, highlight=False)
+    for c in answer.citations:
+        when = f", published {c.published}" if c.published else ""
+        out.print(f"[{c.n}] {c.source} ({c.start}-{c.end}{when}): “{c.quote}”", highlight=False,
+                  style="dim")
+    for conflict in answer.conflicts:
+        out.print(f"conflict on the {conflict.topic}: {' / '.join(conflict.claims)}",
+                  style="magenta", highlight=False)
+    if answer.notice:
+        err.print(f"note: {answer.notice}", style="dim", highlight=False)
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     collection: CollectionOpt = None,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    generator: Annotated[GeneratorName | None, typer.Option(help="local, openai, extractive.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Print text as it is verified.")] = False,
 ) -> None:
-    """Ask a question about the ingested articles."""
-    from rag.errors import InputError
-    from rag.retrieval import HybridRetriever
+    """Answer a question with citations to the ingested articles."""
+    from rag.assistant import Assistant
 
-    if not question.strip():
-        raise InputError("the question is empty")
-    settings = _settings(collection)
-    hits = HybridRetriever(_corpus(settings)).retrieve(question, top_k or settings.top_k)
+    assistant = Assistant(_settings(collection))
+    try:
+        if stream and not as_json:
+            for event in assistant.stream(question, top_k=top_k, generator=generator):
+                if event.event == "token" and event.text:
+                    out.print(event.text, end="", highlight=False)
+                elif event.event == "done" and event.answer is not None:
+                    out.print()
+                    _print_answer(event.answer.model_copy(update={"answer": ""}))
+            return
+        answer = assistant.ask(question, top_k=top_k, generator=generator)
+    finally:
+        assistant.close()
     if as_json:
-        print(json.dumps([h.model_dump() for h in hits], indent=2, ensure_ascii=False))
-        return
-    for rank, hit in enumerate(hits, start=1):
-        out.print(f"[bold][{rank}][/] {hit.chunk.source} ({hit.chunk.start}-{hit.chunk.end})")
-        out.print(hit.chunk.text, highlight=False)
+        print(answer.model_dump_json(indent=2))
+    else:
+        _print_answer(answer)
+
+
+@app.command("llm-server")
+def llm_server(
+    action: Annotated[str, typer.Argument(help="start (default), stop or status.")] = "start",
+) -> None:
+    """Start, stop or inspect the managed local LLM server (llama.cpp + Gemma 3 270M)."""
+    from rag.errors import InputError
+    from rag.llm_server import ensure_server, server_status, stop_server
+
+    settings = get_settings()
+    if action == "start":
+        out.print(f"LLM server ready at {ensure_server(settings)}")
+    elif action == "stop":
+        out.print("stopped" if stop_server(settings) else "no managed LLM server was running")
+    elif action == "status":
+        status = server_status(settings)
+        state = "healthy" if status.healthy else "not answering"
+        out.print(f"{status.base_url}: {state} (pid {status.pid}, model {status.model})")
+    else:
+        raise InputError(f"unknown action '{action}' (start, stop, status)")
 
 
 @app.command()
