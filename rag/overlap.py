@@ -1,0 +1,150 @@
+"""Content-word overlap between a question or claim and a source sentence, across scripts.
+
+Separate from the BM25 tokenizer in ``rag.lexical`` on purpose: grounding needs numbers
+kept whole ("10,000" is one value, not "10" and "000"), Ukrainian and Russian function
+words dropped, a match between "документами" and "documents", and a per-term weight
+that says how informative a term is among the retrieved sentences.
+
+A term is a *key*: the word transliterated to Latin letters if Cyrillic, folded so that
+spelling variants meet (c/k, w/v, y/i, doubled letters, "au" as Slavic "ав"), and cut to
+its first six letters. Prefix truncation is a known, language-neutral stand-in for a
+stemmer; with transliteration it also matches names and loanwords across scripts
+("Путін"/"Putin", "ратифікаційними"/"ratification"), which gives cross-lingual questions
+some lexical evidence instead of none.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from itertools import pairwise
+
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
+_POSSESSIVE = re.compile(r"['’]s$")
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+_KEY_LENGTH = 6
+# Keys shorter than this only match exactly: a short key is too ambiguous as a prefix.
+_MIN_PREFIX = 5
+
+_CYRILLIC_TO_LATIN = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "e",
+    "ё": "e", "ж": "zh", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "i", "к": "k",
+    "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
+    "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "",
+    "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia", "'": "", "’": "",
+})
+# Latin spellings folded towards how Ukrainian and Russian transliterate them.
+_FOLDS = (("ph", "f"), ("th", "t"), ("ck", "k"), ("qu", "kv"), ("x", "ks"), ("c", "k"),
+          ("q", "k"), ("w", "v"), ("y", "i"), ("j", "i"), ("au", "av"), ("eu", "ev"))
+_DOUBLED = re.compile(r"(.)\1+")
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+_STOP_EN = (
+    "a about above after again against all also am among an and any are as at be because "
+    "been before being below between both but by can could did do does doing done down "
+    "during each either else ever few for from further had has have having he her here "
+    "hers him his how however i if in into is it its itself just may me might more most "
+    "much must my no nor not now of off on once only or other our ours out over own per "
+    "said same say says she should since so some such than that the their theirs them then "
+    "there these they this those through to too under until up upon us very via was we "
+    "were what whatever when where whether which while who whom whose why will with within "
+    "without would yet you your yours many one"
+)
+# The function words of Ukrainian and Russian questions ("Хто…", "Скільки…", "Когда…").
+_STOP_UK_RU = (
+    "і й та а але або в у на з із зі до від по про за для що це як хто коли де чому який "
+    "яка яке які якого скільки чи не ні так його її їх він вона вони ми ви ти я бути був "
+    "була було були є "
+    "и да но или во со к ко от о об что это как кто когда где почему какой какая какое "
+    "какие сколько ли не ни так его ее её их он она они мы вы ты быть был была было были "
+    "есть же бы"
+)
+STOPWORDS = frozenset((_STOP_EN + " " + _STOP_UK_RU).split())
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words and whole numbers ("10,000" → "10000"), possessives removed."""
+    out: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group()
+        if _THOUSANDS.fullmatch(token):
+            out.append(token.replace(",", ""))
+        elif token[0].isdigit():
+            out.append(token)
+        else:
+            out.append(_POSSESSIVE.sub("", token))
+    return out
+
+
+@lru_cache(maxsize=65536)
+def key(word: str) -> str:
+    """The comparable form of one lower-cased word (see the module docstring)."""
+    if word[0].isdigit():
+        return word
+    latin = unicodedata.normalize("NFKD", word.translate(_CYRILLIC_TO_LATIN))
+    latin = "".join(ch for ch in latin if ch.isascii() and ch.isalpha())
+    for old, new in _FOLDS:
+        latin = latin.replace(old, new)
+    return _DOUBLED.sub(r"\1", latin)[:_KEY_LENGTH] or word
+
+
+def is_cyrillic(text: str) -> bool:
+    return _CYRILLIC.search(text) is not None
+
+
+def content_sequence(text: str) -> list[str]:
+    """Keys of the words that carry meaning, in order: no stopwords, no single letters."""
+    return [key(t) for t in tokens(text) if t not in STOPWORDS and (len(t) > 1 or t.isdigit())]
+
+
+def content_terms(text: str) -> frozenset[str]:
+    return frozenset(content_sequence(text))
+
+
+def phrase_coverage(query: Sequence[str], sentence: Sequence[str]) -> float:
+    """Share of the query's adjacent key pairs that are adjacent, in order, in the sentence:
+    "ratification documents" is stronger evidence than both words far apart."""
+    pairs = list(pairwise(query))
+    if not pairs:
+        return 0.0
+    present = list(pairwise(sentence))
+    found = sum(1 for a, b in pairs if any(matches(a, x) and matches(b, y) for x, y in present))
+    return found / len(pairs)
+
+
+def covers(term: str, terms: frozenset[str]) -> bool:
+    """True when ``terms`` holds ``term`` or a key that ``matches`` it."""
+    return term in terms or any(matches(term, other) for other in terms)
+
+
+def matches(a: str, b: str) -> bool:
+    """Equal keys, or one starting the other ("korea", "korean"); numbers and short keys
+    only match exactly."""
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return not a[0].isdigit() and len(short) >= _MIN_PREFIX and long_.startswith(short)
+
+
+def idf_weights(query: frozenset[str], pool: Sequence[frozenset[str]]) -> dict[str, float]:
+    """BM25's idf of each query term over ``pool`` (the candidate sentences): a term
+    found in few of them, or in none, weighs more than one found in most."""
+    n = len(pool)
+    weights: dict[str, float] = {}
+    for term in query:
+        df = sum(1 for terms in pool if covers(term, terms))
+        weights[term] = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+    return weights
+
+
+def coverage(
+    query: frozenset[str], sentence: frozenset[str], weights: Mapping[str, float]
+) -> float:
+    """Share of the query's weight that ``sentence`` covers, in [0, 1]."""
+    total = sum(weights.get(t, 1.0) for t in query)
+    if total <= 0:
+        return 0.0
+    return sum(weights.get(t, 1.0) for t in query if covers(t, sentence)) / total

@@ -1,0 +1,98 @@
+"""The extractive generator answers with the best sentences and cites them exactly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from rag.extractive import extractive_answer, rank_sentences, unique_sentences
+from rag.refusal import MIN_SUPPORT
+from rag.support import COS_CEIL, COS_FLOOR
+from rag.types import Hit, Similarity
+from tests.paragraph_hits import sample_articles, sample_hits
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def hits(sample_dir: Path) -> list[Hit]:
+    return sample_hits(sample_dir)
+
+
+def favouring(needle: str) -> Similarity:
+    """A similarity that, like a multilingual embedder, sees ``needle``'s sentence as the
+    paraphrase of any question."""
+
+    def similarity(text: str, candidates: Sequence[str]) -> list[float]:
+        return [COS_CEIL if needle in c else COS_FLOOR for c in candidates]
+
+    return similarity
+
+
+def test_answer_is_the_best_sentence_with_a_verbatim_citation(
+    hits: list[Hit], sample_dir: Path
+) -> None:
+    articles = sample_articles(sample_dir)
+    result = extractive_answer("When did the treaty take effect?", hits, None)
+    first = result.citations[0]
+    assert first.quote.startswith("The treaty took effect Wednesday")
+    assert result.answer.startswith(first.quote[:-1] + " [1].")
+    for citation in result.citations:
+        assert articles[citation.source].text[citation.start : citation.end] == citation.quote
+    assert [n for _, n in result.supporting] == [c.n for c in result.citations]
+
+
+def test_how_many_prefers_a_sentence_with_a_number(hits: list[Hit]) -> None:
+    result = extractive_answer("How many troops did North Korea send?", hits, None, 1)
+    assert "10,000 troops" in result.answer and len(result.citations) == 1
+
+
+def test_a_semantic_match_answers_a_question_in_another_language(hits: list[Hit]) -> None:
+    question = "Хто обмінявся ратифікаційними документами?"
+    similarity = favouring("Andrei Rudenko")
+    result = extractive_answer(question, hits, similarity)
+    assert "Kim Jong Gyu" in result.citations[0].quote
+    assert result.support >= MIN_SUPPORT
+
+
+def test_a_second_sentence_needs_another_source_of_the_same_strength(hits: list[Hit]) -> None:
+    question = "On which day did KCNA report that the agreement came into force?"
+    result = extractive_answer(question, hits, None)
+    assert [c.source for c in result.citations] == [
+        "000_aff0d55bc72581f4.txt",
+        "001_a4b0b9614c74e4e8.txt",
+    ]
+    assert "Wednesday" in result.citations[0].quote and "Thursday" in result.citations[1].quote
+    assert result.answer.count("[1]") == 1 and result.answer.count("[2]") == 1
+    single = extractive_answer(question, hits, None, max_sentences=1)
+    assert len(single.citations) == 1
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the capital of Australia?", "How many artillery shells did North Korea send?"],
+)
+def test_unrelated_questions_find_no_support(hits: list[Hit], question: str) -> None:
+    assert extractive_answer(question, hits, None).support < MIN_SUPPORT
+
+
+def test_focus_words_hold_back_a_sentence_about_something_else(hits: list[Hit]) -> None:
+    similarity = favouring("10,000 troops")
+    shells = rank_sentences("How many artillery shells did North Korea send?", hits, similarity)
+    troops = rank_sentences("How many troops did North Korea send?", hits, similarity)
+    assert "10,000 troops" in shells[0].sentence.text
+    assert shells[0].support < troops[0].support / 2 + 1e-9
+
+
+def test_no_hits_no_answer() -> None:
+    result = extractive_answer("Who exchanged the documents?", [], None)
+    assert result.answer == "" and result.citations == () and result.support == 0.0
+
+
+def test_overlapping_hits_do_not_repeat_sentences(hits: list[Hit]) -> None:
+    assert len(unique_sentences(hits + hits)) == len(unique_sentences(hits))
+    result = extractive_answer("When did the treaty take effect?", hits + hits, None)
+    quotes = [c.quote for c in result.citations]
+    assert len(quotes) == len(set(quotes))

@@ -1,0 +1,78 @@
+"""Content-word keys, weighted coverage and the support mix."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from rag.overlap import content_terms, coverage, covers, idf_weights, key, tokens
+from rag.support import COS_CEIL, COS_FLOOR, LEXICAL_WEIGHT, rescale_cosine, support_scores
+
+pytestmark = pytest.mark.unit
+
+
+def test_tokens_keep_numbers_whole_and_drop_possessives() -> None:
+    assert tokens("Russia’s 10,000 troops, 3.5% and Putin's") == [
+        "russia", "10000", "troops", "3.5", "and", "putin"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("documents", "документами"),
+        ("ratification", "ратифікаційними"),
+        ("ratified", "ratification"),
+        ("Putin", "Путін"),
+        ("Australia", "Австралії"),
+        ("Canberra", "Канберре"),
+        ("exchanged", "exchange"),
+        ("korea", "korean"),
+    ],
+)
+def test_keys_meet_across_inflection_and_script(a: str, b: str) -> None:
+    assert covers(key(a.lower()), frozenset({key(b.lower())}))
+
+
+@pytest.mark.parametrize(("a", "b"), [("sent", "send"), ("capital", "Canberra"), ("10", "100")])
+def test_unrelated_keys_do_not_meet(a: str, b: str) -> None:
+    assert not covers(key(a.lower()), frozenset({key(b.lower())}))
+
+
+def test_content_terms_skip_function_words_in_three_languages() -> None:
+    assert content_terms("Who exchanged the ratification documents?") == {
+        key("exchanged"), key("ratification"), key("documents")
+    }
+    assert content_terms("Хто обмінявся ними?") == {key("обмінявся"), key("ними")}
+    assert content_terms("Кто и когда это сделал?") == {key("сделал")}
+
+
+def test_rare_terms_weigh_more_and_coverage_is_weighted() -> None:
+    query = content_terms("artillery shells North Korea")
+    pool = [content_terms(t) for t in ("North Korea sent troops", "North Korea signed", "Rain")]
+    weights = idf_weights(query, pool)
+    assert weights[key("artillery")] > weights[key("korea")]
+    share = coverage(query, pool[0], weights)
+    assert 0 < share < 0.5  # the common half of the question is the light half
+    assert coverage(query, query, weights) == 1.0
+    assert coverage(frozenset(), pool[0], {}) == 0.0
+
+
+def test_cosines_are_rescaled_between_floor_and_ceiling() -> None:
+    assert rescale_cosine(COS_FLOOR - 0.1) == 0.0
+    assert rescale_cosine(COS_CEIL + 0.1) == 1.0
+    assert rescale_cosine((COS_FLOOR + COS_CEIL) / 2) == pytest.approx(0.5)
+
+
+def test_support_mixes_both_signals_or_stands_on_words_alone() -> None:
+    def similarity(text: str, candidates: Sequence[str]) -> list[float]:
+        return [COS_CEIL if "treaty" in c else COS_FLOOR for c in candidates]
+
+    candidates = ["The treaty took effect.", "The pact came into force."]
+    mixed = support_scores("When did the treaty take effect?", candidates, similarity)
+    assert mixed[0].semantic == 1.0 and mixed[1].semantic == 0.0
+    assert mixed[0].value == pytest.approx(LEXICAL_WEIGHT * mixed[0].lexical + 1 - LEXICAL_WEIGHT)
+    alone = support_scores("When did the treaty take effect?", candidates, None)
+    assert [s.value for s in alone] == [s.lexical for s in alone]
+    assert support_scores("anything", [], similarity) == []
