@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
-from .app import create_app
+from rag.settings import get_settings
 
-app = create_app()
+from .app import create_app
+from .chat import mount_chat
+
+app = mount_chat(create_app(get_settings()), get_settings())

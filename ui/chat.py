@@ -1,0 +1,346 @@
+"""The Gradio chat page, mounted on the FastAPI app at /ui (the one module importing gradio).
+
+Handlers are plain sync functions and generators: Gradio runs them in worker threads,
+which is where the blocking Assistant belongs. The conversation lives in a per-session
+``gr.State`` of ``ChatTurn``s; the chat transcript is re-rendered from it, so what the
+model sees as history is exactly what the user sees.
+"""
+
+from __future__ import annotations
+
+import rag  # noqa: F401  (the offline environment, which gradio reads when imported)
+
+# isort: split
+import hmac
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, cast, get_args
+
+import gradio as gr
+from fastapi import FastAPI
+
+from index.ingest import delete_documents, ingest_upload
+from index.loaders import SUPPORTED_SUFFIXES
+from rag.assistant import Assistant
+from rag.errors import RagError
+from rag.settings import GeneratorName, Settings
+from rag.types import Answer, ChatMessage, DocumentInfo, IngestReport
+
+from .chat_render import (
+    ChatTurn,
+    answer_html,
+    error_html,
+    passage_around,
+    pending_html,
+    question_html,
+    sources_html,
+    streaming_html,
+)
+
+PATH = "/ui"
+# Chats answered at once per process. Retrieval and the extractive answer are CPU work
+# in threads; LLM calls are bounded separately by RAG_LLM_CONCURRENCY. Beyond the limit
+# events wait in the queue (with a visible position) instead of piling onto the cores.
+CHAT_CONCURRENCY = 8
+QUEUE_SIZE = 64
+EXAMPLES = (
+    "Who exchanged the ratification documents?",
+    "On which day did KCNA report the pact took effect?",
+    "Хто обмінявся ратифікаційними документами?",
+)
+# System fonts only: the default theme's web fonts would be a request the page may not get.
+FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif")
+MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+STATIC = Path(__file__).with_name("static")
+DOC_HEADERS = ["Title", "Source", "Chunks", "Published", "Ingested"]
+
+# Gradio spots a progress parameter by its default's type and passes a tracker per call.
+_PROGRESS = gr.Progress()
+
+Messages = list[dict[str, str]]
+ChatUpdate = tuple[Messages, list[ChatTurn], str, Any]
+DocsUpdate = tuple[list[list[Any]], Any]
+
+
+def history(turns: Sequence[ChatTurn]) -> list[ChatMessage]:
+    """Earlier turns as the assistant expects them for follow-up questions."""
+    messages: list[ChatMessage] = []
+    for turn in turns:
+        messages.append(ChatMessage(role="user", content=turn.question))
+        messages.append(ChatMessage(role="assistant", content=turn.answer.answer))
+    return messages
+
+
+def transcript(turns: Sequence[ChatTurn]) -> Messages:
+    messages: Messages = []
+    for turn in turns:
+        messages.append({"role": "user", "content": question_html(turn.question)})
+        messages.append({"role": "assistant", "content": answer_html(turn.answer, turn.number)})
+    return messages
+
+
+class ChatPage:
+    """The page's handlers; ``assistant`` returns the app's one Assistant when called."""
+
+    def __init__(self, assistant: Callable[[], Assistant], settings: Settings) -> None:
+        self._assistant = assistant
+        self.settings = settings
+
+    def respond(
+        self, question: str, turns: list[ChatTurn], generator: str, top_k: float
+    ) -> Iterator[ChatUpdate]:
+        """Stream one answer into the transcript, then record the turn."""
+        question = question.strip()
+        panel = sources_html(turns)
+        if not question:
+            yield transcript(turns), turns, panel, gr.skip()
+            return
+        shown = [*transcript(turns), {"role": "user", "content": question_html(question)}]
+        yield [*shown, _bubble(pending_html("Searching the sources…"))], turns, panel, ""
+        # gr.skip(): leave the question box alone, the user may be typing the next one.
+        answer: Answer | None = None
+        try:
+            for partial, answer in self._stream(question, turns, _generator(generator), top_k):
+                if answer is None:
+                    yield [*shown, _bubble(streaming_html(partial))], turns, panel, gr.skip()
+        except RagError as exc:
+            yield [*shown, _bubble(error_html(str(exc)))], turns, panel, gr.skip()
+            return
+        if answer is not None:
+            turns = [*turns, self._turn(len(turns) + 1, question, answer)]
+        yield transcript(turns), turns, sources_html(turns), gr.skip()
+
+    def _stream(
+        self,
+        question: str,
+        turns: Sequence[ChatTurn],
+        generator: GeneratorName | None,
+        top_k: float,
+    ) -> Iterator[tuple[str, Answer | None]]:
+        """(text so far, None) per token event, then ("", the final Answer)."""
+        text = ""
+        events = self._assistant().stream(question, history(turns), int(top_k), generator)
+        for event in events:
+            if event.event == "token" and event.text:
+                text += event.text
+                yield text, None
+            elif event.event == "error":
+                raise RagError(event.message or "the answer failed")
+            elif event.event == "done" and event.answer is not None:
+                yield "", event.answer
+
+    def _turn(self, number: int, question: str, answer: Answer) -> ChatTurn:
+        manifest = self._assistant().corpus.manifest
+        texts = {c.source: manifest.article_text(c.source) for c in answer.citations}
+        passages = {c.n: passage_around(texts[c.source], c) for c in answer.citations}
+        return ChatTurn(number=number, question=question, answer=answer, passages=passages)
+
+    def documents(self) -> DocsUpdate:
+        docs = self._assistant().corpus.manifest.documents()
+        choices = [(_doc_label(d), d.doc_id) for d in docs]
+        return [_doc_row(d) for d in docs], gr.update(choices=choices, value=None)
+
+    def upload(
+        self, paths: list[str] | None, progress: gr.Progress = _PROGRESS
+    ) -> tuple[str, *DocsUpdate]:
+        """Ingest uploaded files one by one (same loaders and limits as the API)."""
+        lines = []
+        files = [Path(p) for p in paths or []]
+        corpus = self._assistant().corpus
+        for i, path in enumerate(files):
+            progress((i, len(files)), desc=f"Ingesting {path.name}", unit="files")
+            try:
+                report, _ = ingest_upload(corpus, path.read_bytes(), path.name)
+            except RagError as exc:
+                lines.append(f"- **{path.name}**: not ingested: {exc}")
+                continue
+            lines.append(f"- **{path.name}**: {_report_text(report)}")
+        progress((len(files), len(files)), desc="Done", unit="files")
+        return "\n".join(lines) or "No file was uploaded.", *self.documents()
+
+    def delete(self, doc_id: str | None) -> tuple[str, *DocsUpdate]:
+        if not doc_id:
+            return "Choose a document to delete.", *self.documents()
+        try:
+            report = delete_documents(self._assistant().corpus, [doc_id])
+        except RagError as exc:
+            return f"Not deleted: {exc}", *self.documents()
+        return (
+            f"Deleted {report.documents_removed} document ({report.chunks_removed} chunks)."
+        ), *self.documents()
+
+
+def _bubble(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}
+
+
+def _generator(name: str) -> GeneratorName | None:
+    return cast(GeneratorName, name) if name in get_args(GeneratorName) else None
+
+
+def _doc_label(doc: DocumentInfo) -> str:
+    return f"{doc.title or doc.source} ({doc.source})"
+
+
+def _doc_row(doc: DocumentInfo) -> list[Any]:
+    return [doc.title or "", doc.source, doc.chunks, doc.published or "", doc.ingested_at]
+
+
+def _report_text(report: IngestReport) -> str:
+    done = (
+        f"{report.documents_added} added, {report.documents_changed} changed, "
+        f"{report.documents_unchanged} unchanged; {report.chunks_embedded} chunks embedded "
+        f"in {report.seconds:.1f} s"
+    )
+    return done + "".join(f"; skipped {reason}" for reason in report.skipped)
+
+
+def _example_text(event: gr.SelectData) -> str:
+    return str(event.value.get("text", "")) if isinstance(event.value, dict) else ""
+
+
+def _chatbot() -> gr.Chatbot:
+    return gr.Chatbot(
+        elem_id="rag-chat",
+        label="Answers",
+        height=560,
+        layout="bubble",
+        examples=[{"text": q} for q in EXAMPLES],
+        feedback_options=None,
+        placeholder="Ask a question about the ingested articles.",
+        latex_delimiters=[],  # "$" in news text is money, not maths
+        group_consecutive_messages=False,
+        buttons=["copy_all"],  # not "share": it uploads to a third-party site
+    )
+
+
+def _settings_row(settings: Settings) -> tuple[gr.Radio, gr.Slider, gr.Button]:
+    with gr.Row():
+        generator = gr.Radio(
+            list(get_args(GeneratorName)),
+            value=settings.llm,
+            label="Generator",
+            elem_id="rag-generator",
+        )
+        top_k = gr.Slider(
+            1,
+            max(20, settings.top_k),
+            value=settings.top_k,
+            step=1,
+            label="Passages retrieved (top-k)",
+            elem_id="rag-top-k",
+        )
+        clear = gr.Button("New conversation", elem_id="rag-clear")
+    return generator, top_k, clear
+
+
+def _chat_tab(page: ChatPage, turns: gr.State) -> None:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            chatbot = _chatbot()
+            with gr.Row():
+                question = gr.Textbox(
+                    show_label=False,
+                    placeholder="Ask about the articles…",
+                    scale=5,
+                    max_lines=4,
+                    elem_id="rag-question",
+                )
+                ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
+            generator, top_k, clear = _settings_row(page.settings)
+        with gr.Column(scale=2, elem_id="rag-sources-column"):
+            gr.Markdown("#### Cited sources")
+            panel = gr.HTML(sources_html([]), elem_id="rag-sources")
+    inputs = [question, turns, generator, top_k]
+    outputs = [chatbot, turns, panel, question]
+    for trigger in (question.submit, ask.click):
+        trigger(
+            page.respond, inputs, outputs, concurrency_id="chat", concurrency_limit=CHAT_CONCURRENCY
+        )
+    chatbot.example_select(_example_text, None, question).then(
+        page.respond, inputs, outputs, concurrency_id="chat", concurrency_limit=CHAT_CONCURRENCY
+    )
+    for reset in (clear.click, chatbot.clear):
+        reset(lambda: ([], [], sources_html([]), ""), None, outputs, queue=False)
+
+
+def _sources_tab(page: ChatPage) -> tuple[gr.Dataframe, gr.Dropdown]:
+    limit = f"{page.settings.max_file_mb:g} MB"
+    gr.Markdown(
+        f"Documents in the index. Add {' '.join(SUPPORTED_SUFFIXES)} files "
+        f"(at most {limit} each); a file with a known name replaces that document."
+    )
+    table = gr.Dataframe(
+        headers=DOC_HEADERS,
+        interactive=False,
+        wrap=True,
+        column_widths=["34%", "26%", "10%", "12%", "18%"],
+        elem_id="rag-docs",
+    )
+    with gr.Row():
+        files = gr.File(
+            label="Upload files",
+            file_count="multiple",
+            type="filepath",
+            file_types=list(SUPPORTED_SUFFIXES),
+            elem_id="rag-upload",
+        )
+        with gr.Column():
+            choice = gr.Dropdown(label="Document", choices=[], elem_id="rag-doc-choice")
+            delete = gr.Button("Delete document", variant="stop", elem_id="rag-delete")
+            refresh = gr.Button("Refresh list", elem_id="rag-refresh")
+    status = gr.Markdown(elem_id="rag-docs-status")
+    # One writer at a time: a second ingestion would only meet the index lock.
+    outputs = [status, table, choice]
+    files.upload(page.upload, files, outputs, concurrency_id="index", concurrency_limit=1)
+    delete.click(page.delete, choice, outputs, concurrency_id="index", concurrency_limit=1)
+    refresh.click(page.documents, None, [table, choice])
+    return table, choice
+
+
+def build_blocks(page: ChatPage) -> gr.Blocks:
+    blocks = gr.Blocks(title="News QA", analytics_enabled=False)
+    with blocks:
+        turns = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                _chat_tab(page, turns)
+            with gr.Tab("Sources", id="sources", elem_id="rag-sources-tab"):
+                table, choice = _sources_tab(page)
+        blocks.load(page.documents, None, [table, choice])
+    return blocks
+
+
+def _password_check(key: str | None) -> Callable[[str, str], bool] | None:
+    """Gradio login: any user name, the API key as password (None: no login)."""
+    if not key:
+        return None
+    expected = key.encode()
+
+    def check(_user: str, password: str) -> bool:
+        return hmac.compare_digest(password.encode(), expected)
+
+    return check
+
+
+def mount_chat(app: FastAPI, settings: Settings, path: str = PATH) -> FastAPI:
+    """Mount the chat page on ``app``; it uses the Assistant the app opens at start-up."""
+    page = ChatPage(lambda: cast(Assistant, app.state.assistant), settings)
+    blocks = build_blocks(page).queue(
+        default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE
+    )
+    script = (STATIC / "chat.js").read_text(encoding="utf-8")
+    gr.mount_gradio_app(
+        app,
+        blocks,
+        path=path,
+        auth=_password_check(settings.api_key),
+        auth_message="Log in with any user name and the server's API key as password.",
+        theme=gr.themes.Base(font=FONTS, font_mono=MONO_FONTS),
+        css_paths=[STATIC / "chat.css"],
+        head=f"<script>{script}</script>",
+        max_file_size=int(settings.max_file_mb * 1024 * 1024),
+        footer_links=[],
+        run_history=False,
+    )
+    return app
