@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="Bearer token for /v1; unset: local-only use.")
     host: str = Field("127.0.0.1", description="Address `rag serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` binds to.")
+    request_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="Longest an API request may take before it gets 504; work already "
+        "started (an ingestion, an LLM call) still runs to its end in the background.",
+    )
 
     @property
     def chroma_dir(self) -> Path:
