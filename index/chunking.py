@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import tiktoken
 from llama_index.core.node_parser import SentenceSplitter
-
-import rag  # noqa: F401  (sets TIKTOKEN_CACHE_DIR before tiktoken loads)
 from rag.errors import ConfigError
+from rag.tokens import encode
 from rag.types import Article, Chunk
 
 from .ids import chunk_id_for
-
-TOKENIZER = "cl100k_base"
-
-
-@lru_cache(maxsize=1)
-def _encoding() -> tiktoken.Encoding:
-    return tiktoken.get_encoding(TOKENIZER)
 
 
 @lru_cache(maxsize=8)
@@ -26,12 +17,8 @@ def _splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     if chunk_overlap >= chunk_size:
         raise ConfigError(f"chunk_overlap {chunk_overlap} must be below chunk_size {chunk_size}")
     return SentenceSplitter(
-        chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=_encoding().encode
+        chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=encode
     )
-
-
-def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text))
 
 
 def _locate(text: str, piece: str, cursor: int) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
+
 from pydantic import BaseModel, ConfigDict
 
 from .citations import Grounded, verify
@@ -21,7 +22,7 @@ from .corpus import Corpus
 from .errors import InputError, LLMUnavailableError
 from .extractive import extractive_answer, rank_sentences
 from .llm import LLMClient
-from .prompts import REFUSAL, REFUSAL_TOKEN, build_answer_prompt
+from .prompts import REFUSAL, build_answer_prompt, parse_answer
 from .refusal import should_refuse
 from .retrieval import HybridRetriever
 from .settings import GeneratorName, Settings
@@ -72,6 +73,11 @@ class Assistant:
         except LLMUnavailableError:
             generator = False
         return {"store": store, "generator": generator}
+
+    def tokens_generated(self) -> int:
+        """Tokens the LLMs generated for this process so far (for the API's metrics)."""
+        with self._clients_lock:
+            return sum(client.tokens_generated for client in self._clients.values())
 
     def ask(self, question: str, history: Sequence[ChatMessage] = (), top_k: int | None = None,
             generator: GeneratorName | None = None,
@@ -143,8 +149,8 @@ class Assistant:
             context_tokens=self.settings.llm_ctx, answer_tokens=self.settings.llm_max_tokens,
         )
         with self._llm_slots:
-            text = client.complete(prompt, stop=list(prompt.text_stop) or None)
-        if text.strip().lower().startswith((REFUSAL_TOKEN, REFUSAL.lower())):
+            text = client.complete(prompt)
+        if parse_answer(text).refused:
             return None
         return verify(text, hits[: len(prompt.passages)], self.similarity)
 

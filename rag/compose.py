@@ -30,6 +30,10 @@ class Composed:
     supporting: list[tuple[SourceSentence, int]]
 
 
+def _renumber(text: str, mapping: dict[int, int]) -> str:
+    return _MARKER.sub(lambda m: f"[{mapping.get(int(m[1]), int(m[1]))}]", text)
+
+
 def merge(parts: Sequence[Grounded]) -> Composed:
     """Join grounded parts into one answer, numbering each source sentence once, in order."""
     numbers: dict[tuple[str, int, int], int] = {}
@@ -43,7 +47,7 @@ def merge(parts: Sequence[Grounded]) -> Composed:
                 numbers[place] = len(sentences) + 1
                 sentences.append(sentence)
             local[n] = numbers[place]
-        texts.append(_MARKER.sub(lambda m, lo=local: f"[{lo.get(int(m[1]), m[1])}]", part.answer))
+        texts.append(_renumber(part.answer, local))
     return Composed(
         text="\n\n".join(t for t in texts if t),
         citations=[citation_for(n, s) for n, s in enumerate(sentences, start=1)],
@@ -66,8 +70,7 @@ def with_conflicts(composed: Composed, conflicts: Sequence[Conflict],
     remap = {n: place_to_n[(s.source, s.start, s.end)] for s, n in extra if n in used}
     stated = [
         Conflict(topic=c.topic,
-                 claims=[_MARKER.sub(lambda m: f"[{remap.get(int(m[1]), m[1])}]", cl)
-                         for cl in c.claims],
+                 claims=[_renumber(cl, remap) for cl in c.claims],
                  citations=[remap[n] for n in c.citations])
         for c in conflicts
     ]

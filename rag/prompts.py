@@ -14,12 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal
 
-import tiktoken
 from pydantic import BaseModel, ConfigDict
 
+from .tokens import count_tokens, token_encoding
 from .types import ChatMessage
 
 LLMMode = Literal["completions", "chat"]
@@ -152,19 +151,9 @@ class Prompt(BaseModel):
     passages: tuple[str, ...] = ()  # what was kept after trimming, numbered from [1]
 
 
-@lru_cache(maxsize=1)
-def _encoding() -> tiktoken.Encoding:
-    # `rag/__init__` has pointed TIKTOKEN_CACHE_DIR at llama-index's copy: no download.
-    return tiktoken.get_encoding("cl100k_base")
-
-
-def count_tokens(text: str) -> int:
-    return len(_encoding().encode(text, disallowed_special=()))
-
-
 def truncate_tokens(text: str, max_tokens: int) -> str:
     """The longest whole-word prefix of ``text`` within ``max_tokens``."""
-    encoding = _encoding()
+    encoding = token_encoding()
     tokens = encoding.encode(text, disallowed_special=())
     if len(tokens) <= max_tokens:
         return text
