@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from llama_index.core.node_parser import SentenceSplitter
+
 from rag.errors import ConfigError
 from rag.tokens import encode
 from rag.types import Article, Chunk

@@ -57,7 +57,7 @@ def merge(parts: Sequence[Grounded]) -> Composed:
 
 def with_conflicts(composed: Composed, conflicts: Sequence[Conflict],
                    extra: Sequence[tuple[SourceSentence, int]]) -> tuple[Composed, list[Conflict]]:
-    """Add each conflict's claims (sentences numbered in ``extra``) to the answer, stated both ways."""
+    """Add each conflict's claims (numbered in ``extra``) to the answer, stating both."""
     if not conflicts:
         return composed, []
     base = Grounded(answer=composed.text, citations=tuple(composed.citations),

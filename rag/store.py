@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx
 import numpy as np
 
 from .embedders import Matrix
@@ -21,7 +22,9 @@ from .settings import Settings
 from .types import Chunk
 
 # Chroma's own exceptions differ between embedded and HTTP mode; both are "store down".
+# HttpClient lets httpx's transport errors (connection refused, timeouts) through as is.
 _STORE_ERRORS: tuple[type[BaseException], ...] = (
+    httpx.TransportError,
     OSError,
     ConnectionError,
     RuntimeError,
@@ -83,8 +86,11 @@ class VectorStore:
 
     def existing(self, ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        for batch in self._batches(ids):
-            found.update(self._collection.get(ids=list(batch), include=[])["ids"])
+        try:
+            for batch in self._batches(ids):
+                found.update(self._collection.get(ids=list(batch), include=[])["ids"])
+        except _STORE_ERRORS as exc:
+            raise StoreUnavailableError(f"reading from Chroma failed: {exc}") from exc
         return found
 
     def add(self, chunks: Sequence[Chunk], vectors: Matrix) -> None:
@@ -124,9 +130,12 @@ class VectorStore:
     def all_ids(self, page: int = 10000) -> set[str]:
         ids: set[str] = set()
         offset = 0
-        while batch := self._collection.get(include=[], limit=page, offset=offset)["ids"]:
-            ids.update(batch)
-            offset += len(batch)
+        try:
+            while batch := self._collection.get(include=[], limit=page, offset=offset)["ids"]:
+                ids.update(batch)
+                offset += len(batch)
+        except _STORE_ERRORS as exc:
+            raise StoreUnavailableError(f"reading from Chroma failed: {exc}") from exc
         return ids
 
     def count(self) -> int:
