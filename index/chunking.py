@@ -17,9 +17,7 @@ from .ids import chunk_id_for
 def _splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     if chunk_overlap >= chunk_size:
         raise ConfigError(f"chunk_overlap {chunk_overlap} must be below chunk_size {chunk_size}")
-    return SentenceSplitter(
-        chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=encode
-    )
+    return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=encode)
 
 
 def _locate(text: str, piece: str, cursor: int) -> int:

@@ -79,14 +79,24 @@ class Assistant:
         with self._clients_lock:
             return sum(client.tokens_generated for client in self._clients.values())
 
-    def ask(self, question: str, history: Sequence[ChatMessage] = (), top_k: int | None = None,
-            generator: GeneratorName | None = None,
-            sources: Sequence[str] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        history: Sequence[ChatMessage] = (),
+        top_k: int | None = None,
+        generator: GeneratorName | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Answer:
         return self.run(question, history, top_k, generator, sources).answer
 
-    def stream(self, question: str, history: Sequence[ChatMessage] = (),
-               top_k: int | None = None, generator: GeneratorName | None = None,
-               sources: Sequence[str] | None = None) -> Iterator[StreamEvent]:
+    def stream(
+        self,
+        question: str,
+        history: Sequence[ChatMessage] = (),
+        top_k: int | None = None,
+        generator: GeneratorName | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Iterator[StreamEvent]:
         """Verified sentences as `token` events, then `citations` and `done`.
 
         Only verified text is ever sent: a sentence is released once grounding kept it,
@@ -98,9 +108,14 @@ class Assistant:
         yield StreamEvent(event="citations", citations=answer.citations)
         yield StreamEvent(event="done", answer=answer)
 
-    def run(self, question: str, history: Sequence[ChatMessage] = (), top_k: int | None = None,
-            generator: GeneratorName | None = None,
-            sources: Sequence[str] | None = None) -> Turn:
+    def run(
+        self,
+        question: str,
+        history: Sequence[ChatMessage] = (),
+        top_k: int | None = None,
+        generator: GeneratorName | None = None,
+        sources: Sequence[str] | None = None,
+    ) -> Turn:
         started = time.perf_counter()
         question = _checked(question, self.settings.max_question_chars)
         name: GeneratorName = generator or self.settings.llm
@@ -121,8 +136,9 @@ class Assistant:
         }
         return Turn(answer=answer, hits=hits, question=standalone)
 
-    def _answer(self, question: str, hits: list[Hit], evidence: Grounded,
-                name: GeneratorName) -> Answer:
+    def _answer(
+        self, question: str, hits: list[Hit], evidence: Grounded, name: GeneratorName
+    ) -> Answer:
         notice = None
         parts = [evidence]
         if name != "extractive":
@@ -136,17 +152,29 @@ class Assistant:
                 notice = "the LLM's answer was not supported by the sources; showing the evidence"
         composed, conflicts = self._conflicts(question, hits, merge(parts))
         if not composed.citations:
-            return Answer(answer=REFUSAL, refused=True, generator=name,
-                          notice="nothing in the answer could be verified")
-        return Answer(answer=composed.text, citations=composed.citations, conflicts=conflicts,
-                      generator=name, notice=notice)
+            return Answer(
+                answer=REFUSAL,
+                refused=True,
+                generator=name,
+                notice="nothing in the answer could be verified",
+            )
+        return Answer(
+            answer=composed.text,
+            citations=composed.citations,
+            conflicts=conflicts,
+            generator=name,
+            notice=notice,
+        )
 
     def _draft(self, question: str, hits: list[Hit], name: GeneratorName) -> Grounded | None:
         """The LLM's answer, verified; None when it says the passages do not answer."""
         client = self._client(name)
         prompt = build_answer_prompt(
-            question, [h.chunk.text for h in hits], client.mode,
-            context_tokens=self.settings.llm_ctx, answer_tokens=self.settings.llm_max_tokens,
+            question,
+            [h.chunk.text for h in hits],
+            client.mode,
+            context_tokens=self.settings.llm_ctx,
+            answer_tokens=self.settings.llm_max_tokens,
         )
         with self._llm_slots:
             text = client.complete(prompt)
@@ -154,8 +182,9 @@ class Assistant:
             return None
         return verify(text, hits[: len(prompt.passages)], self.similarity)
 
-    def _conflicts(self, question: str, hits: list[Hit],
-                   composed: Composed) -> tuple[Composed, list[Conflict]]:
+    def _conflicts(
+        self, question: str, hits: list[Hit], composed: Composed
+    ) -> tuple[Composed, list[Conflict]]:
         ranked = rank_sentences(question, hits, self.similarity)[:_CONFLICT_CANDIDATES]
         extra = [(item.sentence, n) for n, item in enumerate(ranked, start=1)]
         return with_conflicts(composed, detect_conflicts(question, extra), extra)
@@ -173,4 +202,3 @@ def _checked(question: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise InputError(f"the question is too long ({len(cleaned)} > {limit} characters)")
     return cleaned
-

@@ -150,9 +150,7 @@ def states_same_facts(claim: str, sentence: str) -> bool:
         return False
     cyrillic = is_cyrillic(sentence)
     return all(
-        mentions(sentence, word)
-        for word in proper_words(claim)
-        if is_cyrillic(word) == cyrillic
+        mentions(sentence, word) for word in proper_words(claim) if is_cyrillic(word) == cyrillic
     )
 
 

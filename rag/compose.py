@@ -55,23 +55,34 @@ def merge(parts: Sequence[Grounded]) -> Composed:
     )
 
 
-def with_conflicts(composed: Composed, conflicts: Sequence[Conflict],
-                   extra: Sequence[tuple[SourceSentence, int]]) -> tuple[Composed, list[Conflict]]:
+def with_conflicts(
+    composed: Composed, conflicts: Sequence[Conflict], extra: Sequence[tuple[SourceSentence, int]]
+) -> tuple[Composed, list[Conflict]]:
     """Add each conflict's claims (numbered in ``extra``) to the answer, stating both."""
     if not conflicts:
         return composed, []
-    base = Grounded(answer=composed.text, citations=tuple(composed.citations),
-                    supporting=tuple(composed.supporting), support=1.0)
+    base = Grounded(
+        answer=composed.text,
+        citations=tuple(composed.citations),
+        supporting=tuple(composed.supporting),
+        support=1.0,
+    )
     used = {n for c in conflicts for n in c.citations}
-    claims = Grounded(answer="", citations=(), support=1.0,
-                      supporting=tuple((s, n) for s, n in extra if n in used))
+    claims = Grounded(
+        answer="",
+        citations=(),
+        support=1.0,
+        supporting=tuple((s, n) for s, n in extra if n in used),
+    )
     merged = merge([base, claims])
     place_to_n = {(s.source, s.start, s.end): n for s, n in merged.supporting}
     remap = {n: place_to_n[(s.source, s.start, s.end)] for s, n in extra if n in used}
     stated = [
-        Conflict(topic=c.topic,
-                 claims=[_renumber(cl, remap) for cl in c.claims],
-                 citations=[remap[n] for n in c.citations])
+        Conflict(
+            topic=c.topic,
+            claims=[_renumber(cl, remap) for cl in c.claims],
+            citations=[remap[n] for n in c.citations],
+        )
         for c in conflicts
     ]
     lines = [f"The sources disagree on the {c.topic}: " + " / ".join(c.claims) for c in stated]

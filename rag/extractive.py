@@ -143,9 +143,7 @@ def extractive_answer(
     ranked = rank_sentences(question, hits, similarity)
     chosen = _choose(ranked, max_sentences)
     citations = tuple(citation_for(n, item.sentence) for n, item in enumerate(chosen, start=1))
-    text = " ".join(
-        with_markers(item.sentence.text, [n]) for n, item in enumerate(chosen, start=1)
-    )
+    text = " ".join(with_markers(item.sentence.text, [n]) for n, item in enumerate(chosen, start=1))
     return Grounded(
         answer=text,
         citations=citations,

@@ -17,24 +17,45 @@ QuestionKind = Literal["when", "number", "who"]
 ValueKind = Literal["weekday", "date", "month", "year", "number"]
 
 _KIND_PATTERNS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
-    ("number", re.compile(
-        r"\bhow (?:many|much|long|old|far|tall|big|large)\b|\bwhat (?:number|percentage|share)\b"
-        r"|\bскільки\b|\bсколько\b",
-        re.IGNORECASE,
-    )),
-    ("when", re.compile(
-        r"\bwhen\b|\b(?:what|which) (?:day|date|time|year|month|weekday)\b"
-        r"|\bколи\b|\bкогда\b"
-        r"|\b(?:яки[йх]|якого|якої|как(?:ой|ого|их)) (?:день|дня|числа|дати|даты|року|года)\b",
-        re.IGNORECASE,
-    )),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|long|old|far|tall|big|large)\b"
+            r"|\bwhat (?:number|percentage|share)\b"
+            r"|\bскільки\b|\bсколько\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "when",
+        re.compile(
+            r"\bwhen\b|\b(?:what|which) (?:day|date|time|year|month|weekday)\b"
+            r"|\bколи\b|\bкогда\b"
+            r"|\b(?:яки[йх]|якого|якої|как(?:ой|ого|их)) (?:день|дня|числа|дати|даты|року|года)\b",
+            re.IGNORECASE,
+        ),
+    ),
     ("who", re.compile(r"\bwho(?:m|se)?\b|\bхто\b|\bкого\b|\bкто\b", re.IGNORECASE)),
 )
 # Words that name the asked-for kind ("which day") rather than the fact asked about.
 KIND_WORDS = frozenset(
     (
-        "day", "date", "time", "year", "month", "weekday", "number", "percentage", "share", "день",
-        "дня", "числа", "дати", "даты", "року", "года"
+        "day",
+        "date",
+        "time",
+        "year",
+        "month",
+        "weekday",
+        "number",
+        "percentage",
+        "share",
+        "день",
+        "дня",
+        "числа",
+        "дати",
+        "даты",
+        "року",
+        "года",
     )
 )
 VALUE_KINDS: dict[QuestionKind, frozenset[ValueKind]] = {
@@ -52,9 +73,33 @@ _ATTRIBUTE = re.compile(
 )
 _NOT_FOCUS = frozenset(
     (
-        "did", "do", "does", "has", "have", "had", "is", "are", "was", "were", "will", "would",
-        "can", "could", "should", "the", "a", "an", "of", "in", "on", "to", "for", "by", "with",
-        "at", "from"
+        "did",
+        "do",
+        "does",
+        "has",
+        "have",
+        "had",
+        "is",
+        "are",
+        "was",
+        "were",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "the",
+        "a",
+        "an",
+        "of",
+        "in",
+        "on",
+        "to",
+        "for",
+        "by",
+        "with",
+        "at",
+        "from",
     )
 )
 
@@ -62,19 +107,50 @@ _WEEKDAYS = frozenset(
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 )
 _MONTH_NAMES = (
-    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-    ("october", "oct"), ("november", "nov"), ("december", "dec"),
+    ("january", "jan"),
+    ("february", "feb"),
+    ("march", "mar"),
+    ("april", "apr"),
+    ("may",),
+    ("june", "jun"),
+    ("july", "jul"),
+    ("august", "aug"),
+    ("september", "sep", "sept"),
+    ("october", "oct"),
+    ("november", "nov"),
+    ("december", "dec"),
 )
 _MONTHS = {name: i for i, names in enumerate(_MONTH_NAMES, start=1) for name in names}
 _FULL_MONTHS = frozenset(names[0] for names in _MONTH_NAMES)
-_SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6,
-           "billion": 1e9, "bn": 1e9, "trillion": 1e12, "tn": 1e12}
+_SCALES = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
 _NUMBER_WORDS = {
     word: i
     for i, word in enumerate(
-        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-         "eleven", "twelve")
+        (
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        )
     )
 }
 _POSSESSIVE = re.compile(r"['’]s\b")
@@ -203,6 +279,7 @@ def names(text: str) -> frozenset[str]:
     """Capitalised words after the first: a cheap sign that a sentence names someone."""
     tokens = words(text)[1:]
     return frozenset(
-        t for t in tokens
+        t
+        for t in tokens
         if t[0].isupper() and t.lower() not in _WEEKDAYS and t.lower() not in _MONTHS
     )

@@ -29,16 +29,64 @@ _KEY_LENGTH = 6
 # Keys shorter than this only match exactly: a short key is too ambiguous as a prefix.
 _MIN_PREFIX = 5
 
-_CYRILLIC_TO_LATIN = str.maketrans({
-    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "e",
-    "ё": "e", "ж": "zh", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "i", "к": "k",
-    "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t",
-    "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "",
-    "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia", "'": "", "’": "",
-})
+_CYRILLIC_TO_LATIN = str.maketrans(
+    {
+        "а": "a",
+        "б": "b",
+        "в": "v",
+        "г": "g",
+        "ґ": "g",
+        "д": "d",
+        "е": "e",
+        "є": "e",
+        "ё": "e",
+        "ж": "zh",
+        "з": "z",
+        "и": "i",
+        "і": "i",
+        "ї": "i",
+        "й": "i",
+        "к": "k",
+        "л": "l",
+        "м": "m",
+        "н": "n",
+        "о": "o",
+        "п": "p",
+        "р": "r",
+        "с": "s",
+        "т": "t",
+        "у": "u",
+        "ф": "f",
+        "х": "h",
+        "ц": "ts",
+        "ч": "ch",
+        "ш": "sh",
+        "щ": "shch",
+        "ъ": "",
+        "ы": "i",
+        "ь": "",
+        "э": "e",
+        "ю": "iu",
+        "я": "ia",
+        "'": "",
+        "’": "",
+    }
+)
 # Latin spellings folded towards how Ukrainian and Russian transliterate them.
-_FOLDS = (("ph", "f"), ("th", "t"), ("ck", "k"), ("qu", "kv"), ("x", "ks"), ("c", "k"),
-          ("q", "k"), ("w", "v"), ("y", "i"), ("j", "i"), ("au", "av"), ("eu", "ev"))
+_FOLDS = (
+    ("ph", "f"),
+    ("th", "t"),
+    ("ck", "k"),
+    ("qu", "kv"),
+    ("x", "ks"),
+    ("c", "k"),
+    ("q", "k"),
+    ("w", "v"),
+    ("y", "i"),
+    ("j", "i"),
+    ("au", "av"),
+    ("eu", "ev"),
+)
 _DOUBLED = re.compile(r"(.)\1+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 

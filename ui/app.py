@@ -1,53 +1,28 @@
-"""The FastAPI app: own endpoints, the OpenAI-compatible ones, health, metrics (and /ui)."""
+"""The FastAPI app: own endpoints, the OpenAI-compatible ones, health, metrics."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import rag  # noqa: F401  (offline environment first)
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+
+import rag  # noqa: F401  (offline environment first)
 from rag.assistant import Assistant
-from rag.errors import RagError
 from rag.settings import Settings, get_settings
 
 from . import routes_ask, routes_docs, routes_openai
-from .schemas import ErrorResponse
-from .security import require_api_key
-from .telemetry import Telemetry, middleware
+from .blocking import run_blocking
+from .body_limit import BodyLimit
+from .deadline import Deadline
+from .errors import install_error_handlers
+from .schemas import MAX_JSON_BODY_BYTES, Readiness, error_responses
+from .security import BearerAuth, document_bearer_auth
+from .telemetry import Telemetry, TelemetryMiddleware
 
-log = logging.getLogger("rag.api")
-
-
-def _error(status: int, message: str, kind: str) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": {"message": message, "type": kind}})
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RagError)
-    async def rag_error(_: Request, exc: RagError) -> JSONResponse:
-        return _error(exc.http_status, str(exc), type(exc).__name__)
-
-    @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        response = _error(exc.status_code, str(exc.detail), "http_error")
-        response.headers.update(exc.headers or {})
-        return response
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return _error(422, f"{where}: {first.get('msg', 'invalid request')}", "validation_error")
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return _error(500, "internal error (see the server log)", "internal_error")
+# What auth, body limits and the request timeout guard: the API, not the mounted chat page.
+API_PREFIX = "/v1/"
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
@@ -56,39 +31,60 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.assistant = assistant or await run_in_threadpool(Assistant, settings)
+        opened = assistant if assistant is not None else await run_blocking(Assistant, settings)
+        app.state.assistant = opened
+        app.state.telemetry.count_tokens_with(opened.tokens_generated)
         yield
-        app.state.assistant.close()
+        opened.close()
 
     app = FastAPI(
         title="news-rag",
         version="0.1.0",
         summary="Cited answers over a folder of news articles",
         lifespan=lifespan,
-        responses={401: {"model": ErrorResponse}, 422: {"model": ErrorResponse}},
     )
     app.state.settings = settings
     app.state.telemetry = Telemetry()
-    app.middleware("http")(middleware(app.state.telemetry))
-    _install_error_handlers(app)
-    secured = [Depends(require_api_key)]
-    app.include_router(routes_ask.router, prefix="/v1", dependencies=secured)
-    app.include_router(routes_openai.router, prefix="/v1", dependencies=secured)
-    app.include_router(routes_docs.router, prefix="/v1", dependencies=secured)
+    install_error_handlers(app)
+    _add_middleware(app, settings)
+    # The routers carry their /v1 prefix themselves, so a matched route names its full path.
+    for router in (routes_ask.router, routes_openai.router, routes_docs.router):
+        app.include_router(router, responses=error_responses(422, 504))
+    _add_health_routes(app)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    # The last added runs first: metrics see every request; auth, then the body limit,
+    # come before any of the body is read.
+    app.add_middleware(Deadline, prefix=API_PREFIX, timeout_s=settings.request_timeout_s)
+    limits = routes_docs.upload_body_limits(settings.max_file_mb)
+    app.add_middleware(BodyLimit, prefix=API_PREFIX, default=MAX_JSON_BODY_BYTES, limits=limits)
+    if settings.api_key:
+        app.add_middleware(BearerAuth, prefix=API_PREFIX, api_key=settings.api_key)
+        document_bearer_auth(app, API_PREFIX)
+    app.add_middleware(TelemetryMiddleware, telemetry=app.state.telemetry)
+
+
+def _add_health_routes(app: FastAPI) -> None:
+    """Open even when RAG_API_KEY is set, so they say nothing but up/ready."""
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
+        """The process is up."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    @app.get(
+        "/readyz", tags=["health"], response_model=Readiness, responses={503: {"model": Readiness}}
+    )
     async def readyz(request: Request) -> JSONResponse:
-        checks = await run_in_threadpool(request.app.state.assistant.readiness)
-        return JSONResponse(status_code=200 if all(checks.values()) else 503,
-                            content={"ready": all(checks.values()), **checks})
+        """The vector store and the LLM server answer (503 otherwise)."""
+        checks = await run_blocking(request.app.state.assistant.readiness)
+        ready = Readiness(ready=all(checks.values()), **checks)
+        return JSONResponse(status_code=200 if ready.ready else 503, content=ready.model_dump())
 
     @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
     async def metrics(request: Request) -> PlainTextResponse:
+        """Prometheus metrics of this process."""
         body = request.app.state.telemetry.render()
         return PlainTextResponse(body, media_type="text/plain; version=0.0.4")
-
-    return app

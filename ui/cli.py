@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 import rag  # noqa: F401  (offline environment first)
+from evals.bench import bench_command
 from evals.cli import eval_command
 from rag.errors import RagError
 from rag.settings import GeneratorName, Settings, get_settings
@@ -96,11 +97,17 @@ def _print_answer(answer: Answer) -> None:
     out.print(answer.answer, style=style, highlight=False)
     for c in answer.citations:
         when = f", published {c.published}" if c.published else ""
-        out.print(f"[{c.n}] {c.source} ({c.start}-{c.end}{when}): “{c.quote}”", highlight=False,
-                  style="dim")
+        out.print(
+            f"[{c.n}] {c.source} ({c.start}-{c.end}{when}): “{c.quote}”",
+            highlight=False,
+            style="dim",
+        )
     for conflict in answer.conflicts:
-        out.print(f"conflict on the {conflict.topic}: {' / '.join(conflict.claims)}",
-                  style="magenta", highlight=False)
+        out.print(
+            f"conflict on the {conflict.topic}: {' / '.join(conflict.claims)}",
+            style="magenta",
+            highlight=False,
+        )
     if answer.notice:
         err.print(f"note: {answer.notice}", style="dim", highlight=False)
 
@@ -108,9 +115,12 @@ def _print_answer(answer: Answer) -> None:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
+    *,
     collection: CollectionOpt = None,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50)] = None,
-    generator: Annotated[GeneratorName | None, typer.Option(help="local, openai, extractive.")] = None,
+    generator: Annotated[
+        GeneratorName | None, typer.Option(help="local, openai, extractive.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Print text as it is verified.")] = False,
 ) -> None:
@@ -157,28 +167,56 @@ def llm_server(
         raise InputError(f"unknown action '{action}' (start, stop, status)")
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# The supervisor restarts a worker that misses its ping for this long; a worker busy
+# embedding on a small shared machine can be slow to answer the default 5 s.
+_WORKER_HEALTHCHECK_S = 30
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default RAG_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default RAG_PORT).")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (needs RAG_CHROMA_URL).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (needs RAG_CHROMA_URL).")
+    ] = 1,
+    allow_no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--allow-no-auth",
+            help="Bind beyond loopback without RAG_API_KEY: anyone who reaches the port "
+            "can ask, upload and delete.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the HTTP API and the chat page (/ui)."""
     import uvicorn
+
     from rag.errors import ConfigError
 
     settings = get_settings()
     host = host or settings.host
-    if settings.api_key is None and host not in ("127.0.0.1", "localhost", "::1"):
-        raise ConfigError("refusing to bind beyond loopback without RAG_API_KEY")
+    if settings.api_key is None and host not in _LOOPBACK and not allow_no_auth:
+        raise ConfigError(
+            f"refusing to bind {host} without RAG_API_KEY (set it, or pass --allow-no-auth)"
+        )
     if workers > 1 and not settings.chroma_url:
-        raise ConfigError("several workers need a Chroma server (RAG_CHROMA_URL): "
-                          "embedded Chroma allows one writer process")
-    uvicorn.run("ui.server:app", host=host, port=port or settings.port, workers=workers,
-                log_level="info")
+        raise ConfigError(
+            "several workers need a Chroma server (RAG_CHROMA_URL): "
+            "embedded Chroma allows one writer process"
+        )
+    uvicorn.run(
+        "ui.server:app",
+        host=host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+        timeout_worker_healthcheck=_WORKER_HEALTHCHECK_S,
+    )
 
 
 app.command("eval")(eval_command)
+app.command("bench")(bench_command)
 
 
 def main() -> None:

@@ -3,49 +3,57 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+
 from rag.types import Answer
 
-from .schemas import AskRequest, ErrorResponse
-from .sse import error_event, guarded, sse
+from .blocking import run_blocking
+from .event_schemas import ASK_EVENT
+from .schemas import AskRequest, clean_question, error_responses
+from .sse import guarded, sse
 
-router = APIRouter(tags=["ask"])
-_ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorResponse} for code in (400, 409, 503, 504)
-}
+router = APIRouter(prefix="/v1", tags=["ask"])
 _STREAM_DOC = {
     "description": "The Answer, or with ?stream=true / Accept: text/event-stream, events "
     "`token` {text}, `citations` {citations}, `done` {answer}, `error` {message}.",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    "content": {"text/event-stream": {"schema": ASK_EVENT}},
 }
 
 
-async def _events(request: Request, body: AskRequest) -> AsyncIterator[str]:
-    assistant = request.app.state.assistant
-    events = assistant.stream(
-        body.question, history=body.history, top_k=body.top_k,
-        generator=body.generator, sources=body.sources,
-    )
-    async for event in guarded(events, error_event):
+def _options(body: AskRequest) -> dict[str, Any]:
+    return {
+        "history": body.history,
+        "top_k": body.top_k,
+        "generator": body.generator,
+        "sources": body.sources,
+    }
+
+
+async def _events(request: Request, question: str, body: AskRequest) -> AsyncIterator[str]:
+    events = request.app.state.assistant.stream(question, **_options(body))
+    async for event in guarded(events, request.app.state.settings.request_timeout_s):
         if event.event == "done" and event.answer is not None:
             request.app.state.telemetry.observe_timings(event.answer.timings_ms)
         yield sse(event.event, event.model_dump(exclude_none=True, exclude={"event"}))
 
 
-@router.post("/ask", response_model=Answer, responses={**_ERRORS, 200: _STREAM_DOC})
+@router.post(
+    "/ask",
+    response_model=Answer,
+    responses={**error_responses(400, 413, 503, 504), 200: _STREAM_DOC},
+)
 async def ask(
-    body: AskRequest, request: Request, stream: Annotated[bool, Query()] = False
+    body: AskRequest,
+    request: Request,
+    stream: Annotated[bool, Query(description="Stream server-sent events.")] = False,
 ) -> Answer | StreamingResponse:
     """Answer a question with verified citations."""
+    question = clean_question(body.question)
     if stream or "text/event-stream" in request.headers.get("accept", ""):
-        return StreamingResponse(_events(request, body), media_type="text/event-stream")
-    answer: Answer = await run_in_threadpool(
-        request.app.state.assistant.ask, body.question, history=body.history,
-        top_k=body.top_k, generator=body.generator, sources=body.sources,
-    )
+        return StreamingResponse(_events(request, question, body), media_type="text/event-stream")
+    answer: Answer = await run_blocking(request.app.state.assistant.ask, question, **_options(body))
     request.app.state.telemetry.observe_timings(answer.timings_ms)
     return answer

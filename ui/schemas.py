@@ -2,39 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from rag.types import Citation, ChatMessage
+from pydantic import BaseModel, ConfigDict, Field
+
+from rag.errors import InputError
+from rag.types import ChatMessage, Citation
 
 MAX_QUESTION_CHARS = 4000
 MAX_HISTORY = 20
 MAX_MESSAGE_CHARS = 8000
+# A chat client resends the whole conversation; only its recent turns are used.
+MAX_CHAT_MESSAGES = 200
+MAX_TOP_K = 50
+# Far above a real request (a question and its history); FastAPI parses JSON on the event loop.
+MAX_JSON_BODY_BYTES = 2 * 1024 * 1024
 GeneratorField = Literal["local", "openai", "extractive"]
+MessageText = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
+# JSON Schema's way to say "not blank": at least one non-whitespace character.
+NOT_BLANK = r"\S"
+
+
+def clean_question(value: str) -> str:
+    """Strip control characters (keeping newlines and tabs); a blank question is an error.
+
+    Checked before a stream starts, so the client gets a 400 rather than an error event.
+    """
+    cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise InputError("the question is empty")
+    return cleaned
+
+
+class HistoryTurn(ChatMessage):
+    """An earlier turn of the conversation, bounded in length."""
+
+    content: MessageText
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
-    history: list[ChatMessage] = Field(default_factory=list, max_length=MAX_HISTORY)
-    top_k: int | None = Field(default=None, ge=1, le=50)
-    generator: GeneratorField | None = None
-    sources: list[str] | None = Field(default=None, max_length=100)
-
-
-    @field_validator("question")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        return clean_question(value)
-
-
-def clean_question(value: str) -> str:
-    """Strip control characters (keeping newlines and tabs); a blank question is an error."""
-    cleaned = "".join(ch for ch in value if ch.isprintable() or ch in "\n\t").strip()
-    if not cleaned:
-        raise ValueError("the question is empty")
-    return cleaned
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_HISTORY)
+    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    generator: GeneratorField | None = Field(
+        default=None, description="Overrides RAG_LLM for this question."
+    )
+    sources: list[str] | None = Field(
+        default=None, max_length=100, description="Only search these documents (source paths)."
+    )
 
 
 class ErrorBody(BaseModel):
@@ -46,18 +63,46 @@ class ErrorResponse(BaseModel):
     error: ErrorBody
 
 
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for error statuses, all in the ErrorResponse shape."""
+    return {code: {"model": ErrorResponse} for code in codes}
+
+
+class Readiness(BaseModel):
+    ready: bool
+    store: bool = Field(description="The vector store answers.")
+    generator: bool = Field(
+        description="The configured LLM server answers (always for extractive)."
+    )
+
+
+class ContentPart(BaseModel):
+    """One part of a multi-part message; only text parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(max_length=100)
+    text: MessageText | None = None
+
+
 class OpenAIMessage(BaseModel):
     """OpenAI's message shape; content may be a string or a list of text parts."""
 
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict[str, Any]] | None = Field(default=None)
+    content: MessageText | list[ContentPart] | None = Field(default=None)
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return " ".join(str(p.get("text", "")) for p in self.content if p.get("type") == "text")
+            return " ".join(p.text or "" for p in self.content if p.type == "text")
         return self.content or ""
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: bool = False
 
 
 class ChatCompletionRequest(BaseModel):
@@ -66,9 +111,10 @@ class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field(default="news-rag", max_length=200)
-    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_HISTORY + 1)
+    messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES)
     stream: bool = False
-    top_k: int | None = Field(default=None, ge=1, le=50)
+    stream_options: StreamOptions | None = None
+    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
 
 
 class ChoiceMessage(BaseModel):
@@ -83,6 +129,8 @@ class Choice(BaseModel):
 
 
 class Usage(BaseModel):
+    """Token counts in tiktoken's cl100k encoding (the assistant is not one tokenizer)."""
+
     prompt_tokens: int = 0
     completion_tokens: int = 0
     total_tokens: int = 0

@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 from rag.errors import RagError
 from rag.types import StreamEvent
-from starlette.concurrency import iterate_in_threadpool
+
+from .blocking import iterate_blocking
+
+log = logging.getLogger("rag.api")
 
 
 def sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def guarded(
-    events: Iterator[StreamEvent], on_error: Callable[[RagError | Exception], StreamEvent]
-) -> AsyncIterator[StreamEvent]:
-    """Run the blocking generator off the event loop; turn a failure into a last event."""
+async def guarded(events: Iterator[StreamEvent], timeout_s: float) -> AsyncIterator[StreamEvent]:
+    """Run the blocking generator off the event loop; a failure becomes a last `error` event.
+
+    A stream has already sent its 200 when something fails, so failures (and running
+    past the request timeout) are reported in the stream instead of as a status.
+    """
     try:
-        async for event in iterate_in_threadpool(events):
+        async for event in iterate_blocking(events, timeout_s):
             yield event
+    except TimeoutError:
+        yield _error(f"the request took longer than {timeout_s:g}s")
     except RagError as exc:
-        yield on_error(exc)
-    except Exception as exc:  # a stream has already sent 200: report, never raise
-        yield on_error(exc)
+        yield _error(str(exc))
+    except Exception:
+        log.exception("streamed answer failed")
+        yield _error("internal error (see the server log)")
 
 
-def error_event(exc: RagError | Exception) -> StreamEvent:
-    message = str(exc) if isinstance(exc, RagError) else "internal error (see the server log)"
+def _error(message: str) -> StreamEvent:
     return StreamEvent(event="error", message=message)

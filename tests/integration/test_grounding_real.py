@@ -93,9 +93,7 @@ def test_the_exchange_sentence_answers_in_both_languages(samples: Grounding, que
 
 
 @pytest.mark.parametrize("question", UNANSWERABLE)
-def test_questions_the_samples_do_not_answer_are_refused(
-    samples: Grounding, question: str
-) -> None:
+def test_questions_the_samples_do_not_answer_are_refused(samples: Grounding, question: str) -> None:
     refuse(samples, question)
 
 

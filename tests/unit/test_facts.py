@@ -31,8 +31,10 @@ def test_question_kinds(question: str, kind: str | None) -> None:
 
 
 def test_values_read_weekdays_dates_months_years_and_numbers() -> None:
-    found = values("KCNA reported Thursday (5 December) that 10,000 troops, two ships "
-                   "and $1.5bn arrived in June 2024; May may come.")
+    found = values(
+        "KCNA reported Thursday (5 December) that 10,000 troops, two ships "
+        "and $1.5bn arrived in June 2024; May may come."
+    )
     assert [(v.kind, v.value) for v in found] == [
         ("weekday", "thursday"),
         ("date", "12-05"),
@@ -51,14 +53,16 @@ def test_has_value_and_names() -> None:
     assert not has_value(frozenset({"number"}), "It took effect Wednesday.")
     assert not has_value(frozenset(), "10 troops")
     assert names("The treaty took effect Wednesday after Kim Jong Gyu met Andrei Rudenko") == {
-        "Kim", "Jong", "Gyu", "Andrei", "Rudenko"
+        "Kim",
+        "Jong",
+        "Gyu",
+        "Andrei",
+        "Rudenko",
     }
 
 
 def test_focus_words_and_question_terms() -> None:
-    assert focus_words("How many artillery shells did North Korea send?") == [
-        "artillery", "shells"
-    ]
+    assert focus_words("How many artillery shells did North Korea send?") == ["artillery", "shells"]
     assert focus_words("What is the capital of Australia?") == ["capital"]
     assert focus_words("Who exchanged the documents?") == []
     assert key("day") not in question_terms("On which day did KCNA report?")

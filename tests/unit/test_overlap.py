@@ -14,7 +14,12 @@ pytestmark = pytest.mark.unit
 
 def test_tokens_keep_numbers_whole_and_drop_possessives() -> None:
     assert tokens("Russia’s 10,000 troops, 3.5% and Putin's") == [
-        "russia", "10000", "troops", "3.5", "and", "putin"
+        "russia",
+        "10000",
+        "troops",
+        "3.5",
+        "and",
+        "putin",
     ]
 
 
@@ -42,7 +47,9 @@ def test_unrelated_keys_do_not_meet(a: str, b: str) -> None:
 
 def test_content_terms_skip_function_words_in_three_languages() -> None:
     assert content_terms("Who exchanged the ratification documents?") == {
-        key("exchanged"), key("ratification"), key("documents")
+        key("exchanged"),
+        key("ratification"),
+        key("documents"),
     }
     assert content_terms("Хто обмінявся ними?") == {key("обмінявся"), key("ними")}
     assert content_terms("Кто и когда это сделал?") == {key("сделал")}

@@ -1,0 +1,247 @@
+"""`rag bench`: ingest, retrieval, end-to-end and load numbers, beside llama-index's peer.
+
+The main CLI (ui/cli.py) registers ``bench_command``. Everything runs in a temporary
+folder with servers on free loopback ports; nothing is downloaded and nothing outside
+that folder is written but the JSON and HTML outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rag.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from rag.llm_server import ServerHandle
+    from rag.prompts import Prompt
+
+DEFAULT_SOURCES = Path(__file__).resolve().parents[1] / "data" / "sources"
+DEFAULT_GOLD = Path(__file__).parent / "data" / "gold.jsonl"
+_EMBED_QUESTIONS = 20
+out = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class BenchPlan:
+    """How much of each stage to run; ``quick`` keeps the JSON shape, shrinks the work."""
+
+    quick: bool
+    articles: int
+    sizes: tuple[int, ...]
+    queries: int
+    top_k: int
+    questions: int
+    rounds: int
+    clients: tuple[int, ...]
+    per_client: int
+    local: bool
+
+    @classmethod
+    def of(cls, quick: bool, top_k: int, local: bool) -> BenchPlan:
+        if quick:
+            return cls(True, 12, (300, 1000), 50, top_k, 2, 1, (1, 8, 32), 2, local)
+        return cls(False, 200, (1000, 10000, 100000), 100, top_k, 4, 3, (1, 8, 32), 8, local)
+
+
+@dataclass
+class Stages:
+    """A progress bar over the benchmark's stages."""
+
+    progress: Progress
+    task: Any
+
+    def start(self, name: str) -> None:
+        self.progress.update(self.task, description=name)
+
+    def done(self) -> None:
+        self.progress.advance(self.task)
+
+
+@contextmanager
+def _stages(total: int) -> Iterator[Stages]:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=out) as progress:
+        yield Stages(progress, progress.add_task("bench", total=total))
+
+
+def _questions(count: int) -> list[str]:
+    from evals.gold import load_gold
+
+    return [item.question for item in load_gold(DEFAULT_GOLD) if item.answerable][:count]
+
+
+def _server_env(settings: Settings, llm_url: str | None) -> dict[str, str]:
+    """The knobs the API must share with this process, so prompts match the measured ones."""
+    env = {
+        "RAG_LLM": "extractive",
+        "RAG_TOP_K": str(settings.top_k),
+        "RAG_LLM_CTX": str(settings.llm_ctx),
+        "RAG_LLM_MAX_TOKENS": str(settings.llm_max_tokens),
+        "RAG_LLM_MODEL": settings.llm_model,
+        "RAG_CHUNK_SIZE": str(settings.chunk_size),
+        "RAG_CHUNK_OVERLAP": str(settings.chunk_overlap),
+    }
+    return {**env, "RAG_LLM_BASE_URL": llm_url} if llm_url else env
+
+
+def _retrieval(
+    root: Path, base: Settings, embedder: Any, plan: BenchPlan, stages: Stages
+) -> tuple[dict[str, Any], dict[str, float]]:
+    from evals.bench_retrieval import bench_size, query_embed_ms
+
+    retrieval: dict[str, Any] = {"ours": {}, "peer": {}, "raw_dense": {}}
+    memory: dict[str, float] = {}
+    for size in plan.sizes:
+        stages.start(f"retrieval at {size} chunks")
+        result = bench_size(
+            root, base, embedder, n_chunks=size, n_queries=plan.queries, top_k=plan.top_k
+        )
+        for name, summary in result.latency.items():
+            retrieval[name][str(size)] = summary
+        memory[str(size)] = result.peak_rss_mb
+        stages.done()
+    retrieval["query_embed_ms"] = query_embed_ms(embedder, _questions(_EMBED_QUESTIONS))
+    return retrieval, memory
+
+
+def _e2e(
+    api_url: str,
+    llm: ServerHandle | None,
+    settings: Settings,
+    *,
+    prompts: Sequence[Prompt],
+    plan: BenchPlan,
+    questions: Sequence[str],
+) -> dict[str, Any]:
+    from evals.bench_load import api_stream_timings, llm_ttft
+
+    e2e: dict[str, Any] = {
+        "questions": len(questions),
+        "extractive": api_stream_timings(api_url, questions, "extractive", plan.rounds),
+    }
+    if llm is not None:
+        e2e["local"] = api_stream_timings(api_url, questions, "local", plan.rounds)
+        e2e["llm_direct"] = llm_ttft(llm.base_url, settings, prompts, plan.rounds)
+        ratio = e2e["local"]["ttft_p50"] / e2e["llm_direct"]["ttft_p50"]
+        e2e["ttft_overhead"] = round(ratio - 1, 3)
+    return e2e
+
+
+def _served(
+    root: Path, base: Settings, embedder: Any, plan: BenchPlan, stages: Stages
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, float | None]]:
+    """Ingest the sample sources, then measure `rag serve` end to end and under load."""
+    from evals.bench_load import answer_prompts, concurrency_run
+    from evals.bench_server import llm_server, rag_api
+    from evals.bench_timing import process_peak_rss_mb
+    from index.ingest import ingest_paths
+    from rag.corpus import Corpus
+
+    settings = base.model_copy(update={"data_dir": root / "serve-data"})
+    corpus = Corpus(settings, embedder)
+    try:
+        ingest_paths(corpus, [DEFAULT_SOURCES])
+    finally:
+        corpus.close()
+    questions = _questions(plan.questions)
+    prompts = answer_prompts(settings, embedder, questions) if plan.local else []
+    with ExitStack() as stack:
+        stages.start("end to end (starting servers)")
+        llm = stack.enter_context(llm_server(base, root / "llm")) if plan.local else None
+        env = _server_env(settings, llm.base_url if llm else None)
+        api = stack.enter_context(rag_api(settings.data_dir, env))
+        stages.start("end to end")
+        e2e = _e2e(api.url, llm, settings, prompts=prompts, plan=plan, questions=questions)
+        stages.done()
+        concurrency: dict[str, Any] = {}
+        for clients in plan.clients:
+            stages.start(f"{clients} concurrent clients")
+            concurrency[str(clients)] = concurrency_run(
+                api.url, questions, clients, plan.per_client
+            )
+            stages.done()
+        memory = {
+            "server_peak_rss_mb": process_peak_rss_mb(api.process.pid),
+            "llm_server_peak_rss_mb": process_peak_rss_mb(llm.pid) if llm else None,
+        }
+    return e2e, concurrency, memory
+
+
+def _config(plan: BenchPlan, base: Settings) -> dict[str, Any]:
+    from evals.bench_retrieval import VECTORS_NOTE
+
+    return {
+        **asdict(plan),
+        "embedder": base.embed,
+        "embed_batch": base.embed_batch,
+        "chunk_size": base.chunk_size,
+        "retrieval_vectors": VECTORS_NOTE,
+        "query_embedding": "excluded from retrieval latencies (timed as query_embed_ms)",
+        "peer": "llama-index QueryFusionRetriever(reciprocal_rerank, num_queries=1) over "
+        "VectorStoreIndex(ChromaVectorStore, same collection) + BM25Retriever",
+        "ours_candidates": "HybridRetriever fetches max(4k, 20) per side before fusing",
+        "local_generator": plan.local,
+    }
+
+
+def run_bench(plan: BenchPlan, base: Settings) -> dict[str, Any]:
+    """Every stage, in a temporary folder; the result is what `--json` writes."""
+    from evals.bench_ingest import bench_ingest
+    from rag.embedders import get_embedder
+
+    embedder = get_embedder(base)
+    with (
+        tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp,
+        _stages(len(plan.sizes) + len(plan.clients) + 2) as stages,
+    ):
+        root = Path(tmp)
+        stages.start(f"ingest {plan.articles} articles")
+        ingest = bench_ingest(root, base, embedder, plan.articles)
+        stages.done()
+        retrieval, bench_memory = _retrieval(root, base, embedder, plan, stages)
+        e2e, concurrency, server_memory = _served(root, base, embedder, plan, stages)
+    memory = {**server_memory, "bench_peak_rss_mb_by_chunks": bench_memory}
+    return {
+        "ingest": ingest,
+        "retrieval": retrieval,
+        "e2e": e2e,
+        "concurrency": concurrency,
+        "memory": memory,
+        "config": _config(plan, base),
+    }
+
+
+def bench_command(
+    *,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Small sizes and few requests (under 3 minutes).")
+    ] = False,
+    json_out: Annotated[
+        Path, typer.Option("--json", help="Where to write the results JSON.")
+    ] = Path("artifacts/bench.json"),
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
+    local: Annotated[
+        bool, typer.Option("--local/--no-local", help="Also measure the local LLM generator.")
+    ] = True,
+) -> None:
+    """Benchmark ingestion, retrieval (beside llama-index's hybrid retriever), the API and load."""
+    settings = get_settings()
+    result = run_bench(BenchPlan.of(quick, settings.top_k, local), settings)
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    out.print(f"wrote {json_out}")
+    if report is not None:
+        from evals.bench_report import write_report
+
+        write_report(result, report)
+        out.print(f"wrote {report}")

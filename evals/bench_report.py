@@ -1,0 +1,95 @@
+"""`rag bench --report`: one self-contained HTML page (charts inlined as PNG data URIs)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+# Shared with the eval report: the Agg-only PNG encoder.
+from evals.charts import _data_uri
+
+_DPI = 110
+_RETRIEVERS = {"ours": "ours (hybrid)", "peer": "llama-index fusion", "raw_dense": "raw dense"}
+
+
+def latency_chart(retrieval: Mapping[str, Any]) -> str:
+    """p50 (solid) and p95 (dashed) retrieval latency against corpus size, log-log."""
+    figure = Figure(figsize=(6.5, 3.6), dpi=_DPI)
+    axes = figure.add_subplot()
+    for key, label in _RETRIEVERS.items():
+        sizes = sorted(retrieval[key], key=int)
+        xs = [int(size) for size in sizes]
+        line = axes.plot(xs, [retrieval[key][s]["p50_ms"] for s in sizes], "o-", label=label)
+        colour = line[0].get_color()
+        axes.plot(xs, [retrieval[key][s]["p95_ms"] for s in sizes], "--", color=colour)
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("corpus size (chunks)")
+    axes.set_ylabel("latency per query (ms)")
+    axes.set_title("Retrieval latency (solid p50, dashed p95; query embedding excluded)")
+    axes.legend(fontsize="small")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return _data_uri(figure)
+
+
+def throughput_chart(concurrency: Mapping[str, Any]) -> str:
+    """Requests per second and p95 latency against the number of concurrent clients."""
+    figure = Figure(figsize=(6.5, 3.4), dpi=_DPI)
+    axes = figure.add_subplot()
+    clients = sorted(concurrency, key=int)
+    xs = [int(c) for c in clients]
+    axes.plot(xs, [concurrency[c]["throughput_rps"] for c in clients], "o-", label="req/s")
+    axes.set_xscale("log", base=2)
+    axes.set_xlabel("concurrent clients")
+    axes.set_ylabel("throughput (req/s)")
+    p95 = axes.twinx()
+    p95.plot(xs, [concurrency[c]["p95_ms"] for c in clients], "s--", color="tab:red")
+    p95.set_ylabel("p95 latency (ms)", color="tab:red")
+    axes.set_title("API under load (extractive generator)")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return _data_uri(figure)
+
+
+def _rows(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every leaf of the result as (dotted path, value)."""
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            yield from _rows(child, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        yield path, ", ".join(str(item) for item in value)
+    else:
+        yield path, str(value)
+
+
+def render(result: Mapping[str, Any]) -> str:
+    """The report page for one `rag bench` result."""
+    table = "\n".join(
+        f"<tr><td>{html.escape(key)}</td><td>{html.escape(value)}</td></tr>"
+        for key, value in _rows(result)
+    )
+    quick = " (--quick)" if result["config"].get("quick") else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>rag bench{quick}</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}
+td{{border-bottom:1px solid #ddd;padding:2px 8px;font-size:0.9rem}}</style></head>
+<body><h1>rag bench{quick}</h1>
+<p>{html.escape(result["config"]["retrieval_vectors"])}.</p>
+<h2>Retrieval latency vs corpus size</h2>
+<img alt="retrieval latency" src="{latency_chart(result["retrieval"])}">
+<h2>Throughput vs concurrency</h2>
+<img alt="throughput" src="{throughput_chart(result["concurrency"])}">
+<h2>Every number</h2>
+<table>{table}</table>
+</body></html>
+"""
+
+
+def write_report(result: Mapping[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(result), encoding="utf-8")

@@ -1,0 +1,106 @@
+"""The real API for integration tests: `rag serve` in a subprocess, spoken to over HTTP.
+
+Every server gets its own data folder and an environment rebuilt from scratch, so a
+developer's RAG_* variables or .env file cannot leak in. Ingesting the samples costs
+seconds of embedding; `ingest_samples` once per module and `copy_index` per server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import SAMPLES, free_port, wait_http
+
+RAG = str(Path(sys.executable).with_name("rag"))
+START_TIMEOUT_S = 240.0
+QUESTION = "Who exchanged the ratification documents?"
+
+
+def rag_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    return {**env, "RAG_DATA_DIR": str(data_dir), "RAG_LLM": "extractive", **(extra or {})}
+
+
+def ingest_samples(data_dir: Path, extra_env: Mapping[str, str] | None = None) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # cwd is the data folder: Settings would read a .env file from the working directory.
+    subprocess.run(
+        [RAG, "ingest", str(SAMPLES)],
+        env=rag_env(data_dir, extra_env),
+        cwd=data_dir,
+        check=True,
+        capture_output=True,
+        timeout=START_TIMEOUT_S,
+    )
+
+
+def copy_index(template: Path, data_dir: Path) -> Path:
+    """A private copy of an ingested data folder (embedded Chroma, manifest, BM25)."""
+    shutil.copytree(template, data_dir)
+    return data_dir
+
+
+@dataclass(frozen=True)
+class ServedAPI:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    api_key: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+    def client(self, timeout_s: float = 120.0) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=self.headers, timeout=timeout_s)
+
+    def warm_up(self, attempts: int = 10) -> None:
+        """Answer once (loads models, fills caches): later timings are not a cold start's."""
+        for _ in range(attempts):
+            response = httpx.post(
+                f"{self.url}/v1/ask", json={"question": QUESTION}, headers=self.headers, timeout=120
+            )
+            if response.status_code == 200:
+                return
+        raise RuntimeError(f"no answer after {attempts} attempts: {response.text}")
+
+    def log(self) -> str:
+        return (self.data_dir / "serve.log").read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def serve(
+    data_dir: Path, extra_env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[ServedAPI]:
+    """Run `rag serve` on a free loopback port until the block exits."""
+    env = rag_env(data_dir, extra_env)
+    port = free_port()
+    with (data_dir / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            [RAG, "serve", "--port", str(port), *args],
+            env=env,
+            cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # /healthz, not /readyz: some servers are meant to start with a dependency down.
+        wait_http(f"{url}/healthz", process, timeout_s=START_TIMEOUT_S)
+        yield ServedAPI(url, data_dir, process, env.get("RAG_API_KEY"))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)

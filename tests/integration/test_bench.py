@@ -1,0 +1,75 @@
+"""`rag bench --quick` end to end: a real ingest, real servers, a JSON of the agreed shape."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.integration
+
+RAG = str(Path(sys.executable).with_name("rag"))
+LATENCY_KEYS = {"p50_ms", "p95_ms", "p99_ms"}
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+    out = tmp_path_factory.mktemp("bench")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    # The checkout's data folder holds the assembled Gemma model (cached once per checkout).
+    env["RAG_DATA_DIR"] = str(ROOT / "data")
+    subprocess.run(
+        [RAG, "bench", "--quick", "--json", str(out / "b.json"), "--report", str(out / "b.html")],
+        env=env,
+        cwd=out,
+        check=True,
+        timeout=900,
+    )
+    result = json.loads((out / "b.json").read_text(encoding="utf-8"))
+    return result, (out / "b.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.timeout(900)
+def test_json_has_every_section(bench: tuple[dict[str, Any], str]) -> None:
+    result, _ = bench
+    assert set(result) == {"ingest", "retrieval", "e2e", "concurrency", "memory", "config"}
+    assert {"chunks_per_s", "raw_embed_per_s", "ratio", "reingest_speedup"} <= set(result["ingest"])
+    sizes = {str(size) for size in result["config"]["sizes"]}
+    for name in ("ours", "peer", "raw_dense"):
+        assert set(result["retrieval"][name]) == sizes
+        for summary in result["retrieval"][name].values():
+            assert set(summary) == LATENCY_KEYS
+    assert set(result["retrieval"]["query_embed_ms"]) == {"p50", "p95"}
+    assert {"extractive", "local", "llm_direct", "ttft_overhead"} <= set(result["e2e"])
+    assert result["memory"]["server_peak_rss_mb"] > 0
+
+
+@pytest.mark.timeout(900)
+def test_reingest_embeds_nothing(bench: tuple[dict[str, Any], str]) -> None:
+    result, _ = bench
+    assert result["ingest"]["chunks"] > 0
+    assert result["ingest"]["reingest_new_vectors"] == 0
+
+
+@pytest.mark.timeout(900)
+def test_load_has_no_errors(bench: tuple[dict[str, Any], str]) -> None:
+    result, _ = bench
+    assert set(result["concurrency"]) == {"1", "8", "32"}
+    for run in result["concurrency"].values():
+        assert run["errors"] == 0
+        assert run["requests"] == run["clients"] * result["config"]["per_client"]
+
+
+@pytest.mark.timeout(900)
+def test_report_inlines_both_plots(bench: tuple[dict[str, Any], str]) -> None:
+    _, page = bench
+    assert page.count('<img alt="') == 2
+    assert page.count('src="data:image/png;base64,') == 2
+    assert "reingest_new_vectors" in page
