@@ -20,7 +20,7 @@ from .compose import Composed, merge, standalone_question, with_conflicts
 from .conflicts import detect_conflicts
 from .corpus import Corpus
 from .errors import InputError, LLMUnavailableError
-from .extractive import extractive_answer, rank_sentences
+from .extractive import analyse_for, extractive_answer, rank_sentences
 from .llm import LLMClient
 from .prompts import REFUSAL, build_answer_prompt, parse_answer
 from .refusal import should_refuse
@@ -185,7 +185,8 @@ class Assistant:
     def _conflicts(
         self, question: str, hits: list[Hit], composed: Composed
     ) -> tuple[Composed, list[Conflict]]:
-        ranked = rank_sentences(question, hits, self.similarity)[:_CONFLICT_CANDIDATES]
+        first = analyse_for(question, hits)[0]
+        ranked = rank_sentences(first, hits, self.similarity)[:_CONFLICT_CANDIDATES]
         extra = [(item.sentence, n) for n, item in enumerate(ranked, start=1)]
         return with_conflicts(composed, detect_conflicts(question, extra), extra)
 

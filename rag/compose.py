@@ -93,12 +93,14 @@ def with_conflicts(
 def standalone_question(question: str, history: Sequence[ChatMessage]) -> str:
     """Deterministic condensing: a short or pronoun-led follow-up borrows the last question.
 
-    Retrieval only needs the topic words, and the previous question carries them.
+    Retrieval only needs the topic words, and the previous question carries them; it
+    goes in brackets after the follow-up, so the follow-up's own interrogative is the
+    first one and decides what kind of answer is wanted ("And who signed it?").
     """
     previous = [m.content for m in history if m.role == "user" and m.content.strip()]
     if not previous:
         return question
     short = len(question.split()) <= _FOLLOW_UP_WORDS
     if short or _ANAPHORA.search(question) or question.lower().startswith(("and ", "what about")):
-        return f"{previous[-1].strip()} {question}"
+        return f"{question} ({previous[-1].strip()})"
     return question

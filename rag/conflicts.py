@@ -15,21 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .facts import (
-    VALUE_KINDS,
-    Value,
-    ValueKind,
-    focus_words,
-    question_kind,
-    question_terms,
-    values,
-    words,
-)
+from .facts import WINDOW, Value, ValueKind, values, words
 from .overlap import covers, key
+from .question import ANSWER_VALUES, focus_words, question_kind, question_terms
 from .sentences import SourceSentence
 from .types import Conflict
 
-WINDOW = 10
 _MIN_SHARED = 2
 # Numbers closer than this (relative) are the same figure written differently.
 _NUMBER_TOLERANCE = 0.01
@@ -50,14 +41,13 @@ def detect_conflicts(
 ) -> list[Conflict]:
     """Conflicts among the supporting sentences (each with its citation number)."""
     kind = question_kind(question)
-    if kind is None or not VALUE_KINDS[kind]:
+    kinds = ANSWER_VALUES[kind] & frozenset(_KIND_ORDER) if kind else frozenset()
+    if not kinds:
         return []
     terms = question_terms(question)
     focus = frozenset(key(w) for w in focus_words(question))
     claims = [
-        claim
-        for sentence, n in supporting
-        for claim in _claims(sentence, n, VALUE_KINDS[kind], terms, focus)
+        claim for sentence, n in supporting for claim in _claims(sentence, n, kinds, terms, focus)
     ]
     shared = min(_MIN_SHARED, len(terms))
     conflicts: list[Conflict] = []

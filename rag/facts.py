@@ -1,107 +1,23 @@
-"""What a question asks for (a time, a number, a person) and the typed values a sentence states.
+"""The typed values a sentence states: times, dates, numbers, durations, names.
 
-Used by the extractive generator (prefer sentences that hold the asked-for kind of value)
-and by conflict detection (compare those values across sources). English, Ukrainian
-and Russian question words are recognised; values are read from English text.
+Used by the extractive generator (an answer must state the kind of value its question
+asks for, ``rag.question``) and by conflict detection (compare those values across
+sources). Values are read from English text.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Literal
 
-from .overlap import STOPWORDS, content_terms, covers, key
+from .overlap import STOPWORDS, content_terms, covers, key, matches
 
-QuestionKind = Literal["when", "number", "who"]
-ValueKind = Literal["weekday", "date", "month", "year", "number"]
-
-_KIND_PATTERNS: tuple[tuple[QuestionKind, re.Pattern[str]], ...] = (
-    (
-        "number",
-        re.compile(
-            r"\bhow (?:many|much|long|old|far|tall|big|large)\b"
-            r"|\bwhat (?:number|percentage|share)\b"
-            r"|\bскільки\b|\bсколько\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "when",
-        re.compile(
-            r"\bwhen\b|\b(?:what|which) (?:day|date|time|year|month|weekday)\b"
-            r"|\bколи\b|\bкогда\b"
-            r"|\b(?:яки[йх]|якого|якої|как(?:ой|ого|их)) (?:день|дня|числа|дати|даты|року|года)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    ("who", re.compile(r"\bwho(?:m|se)?\b|\bхто\b|\bкого\b|\bкто\b", re.IGNORECASE)),
-)
-# Words that name the asked-for kind ("which day") rather than the fact asked about.
-KIND_WORDS = frozenset(
-    (
-        "day",
-        "date",
-        "time",
-        "year",
-        "month",
-        "weekday",
-        "number",
-        "percentage",
-        "share",
-        "день",
-        "дня",
-        "числа",
-        "дати",
-        "даты",
-        "року",
-        "года",
-    )
-)
-VALUE_KINDS: dict[QuestionKind, frozenset[ValueKind]] = {
-    "when": frozenset({"weekday", "date", "month", "year"}),
-    "number": frozenset({"number"}),
-    "who": frozenset(),
-}
-
-# "How many artillery shells…", "What is the capital of…": the thing the answer must
-# mention. English only; other languages get no focus check.
-_HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z]+\s+){0,2}[a-z]+)", re.IGNORECASE)
-_ATTRIBUTE = re.compile(
-    r"\b(?:what|who|which)\s+(?:is|was|are|were)\s+the\s+((?:[a-z]+\s+)?[a-z]+)\s+of\b",
-    re.IGNORECASE,
-)
-_NOT_FOCUS = frozenset(
-    (
-        "did",
-        "do",
-        "does",
-        "has",
-        "have",
-        "had",
-        "is",
-        "are",
-        "was",
-        "were",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "the",
-        "a",
-        "an",
-        "of",
-        "in",
-        "on",
-        "to",
-        "for",
-        "by",
-        "with",
-        "at",
-        "from",
-    )
-)
+ValueKind = Literal[
+    "weekday", "date", "month", "year", "number", "relative", "clock", "daypart", "duration"
+]
 
 _WEEKDAYS = frozenset(
     ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -154,6 +70,57 @@ _NUMBER_WORDS = {
     )
 }
 _POSSESSIVE = re.compile(r"['’]s\b")
+# Words before a surname that do not make it part of another name ("Mr Tsutsumi"), and
+# the news-style roles that introduce a person ("leader Kim Jong-un").
+_TITLES = frozenset(
+    "mr mrs ms miss dr sir lord lady dame prof president premier chancellor minister "
+    "secretary senator governor general king queen prince princess pope judge chairman "
+    "chief coach manager captain leader spokesman spokeswoman director head boss founder "
+    "executive officer player striker actor actress singer writer author".split()
+)
+# A name after one of these is a place: "in Moscow", "to Pyongyang", "at the Hague".
+_LOCATIVE = frozenset("in at to from near inside outside across throughout".split())
+# Words either side of a value that tie it to what the question asks about.
+WINDOW = 10
+_UNIT = r"(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ie))s?"
+_NUMERAL = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+_NUMERAL += r"|several|a few|few|many|a|an)"
+# Values that span words or punctuation, read from the raw text.
+_PHRASE_VALUES: tuple[tuple[ValueKind, re.Pattern[str]], ...] = (
+    (
+        "clock",
+        re.compile(
+            r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)(?!\w)"
+            r"|\b\d{1,2}:\d{2}\b(?![.:]\d)|\b\d{4}\s*(?:GMT|BST|UTC)\b|\bo['’]clock\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "daypart",
+        re.compile(
+            r"\b(?:morning|afternoon|evening|night|overnight|dawn|dusk|noon|midnight|midday"
+            r"|tonight|lunchtime)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "relative",
+        re.compile(
+            r"\b(?:yesterday|today|tomorrow|tonight"
+            r"|(?:last|next|this|earlier this|later this) (?:week|month|year|weekend|season)"
+            rf"|{_NUMERAL} {_UNIT} ago)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            rf"\b{_NUMERAL}[\s-]+{_UNIT}\b|\bindefinitely\b|\bpermanently\b"
+            r"|\bfor (?:decades|years|months|weeks|life)\b|\bsince (?:\w+ )?\d{4}\b",
+            re.IGNORECASE,
+        ),
+    ),
+)
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
@@ -164,34 +131,6 @@ class Value:
     kind: ValueKind
     value: str
     position: int
-
-
-def question_kind(question: str) -> QuestionKind | None:
-    """The kind of answer the question asks for, or None for anything else."""
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.search(question):
-            return kind
-    return None
-
-
-def question_terms(question: str) -> frozenset[str]:
-    """Content terms of a question without the words naming the answer's kind ("day")."""
-    kind_keys = {key(w) for w in KIND_WORDS}
-    return frozenset(t for t in content_terms(question) if t not in kind_keys)
-
-
-def focus_words(question: str) -> list[str]:
-    """The words naming what the answer is about ("artillery shells", "capital")."""
-    for pattern in (_HOW_MANY, _ATTRIBUTE):
-        match = pattern.search(question)
-        if match:
-            found: list[str] = []
-            for word in match.group(1).lower().split():
-                if word in _NOT_FOCUS:
-                    break
-                found.append(word)
-            return [w for w in found if w not in KIND_WORDS]
-    return []
 
 
 def words(text: str) -> list[str]:
@@ -209,12 +148,71 @@ def mentions(text: str, word: str) -> bool:
     return covers(key(word.lower()), content_terms(text)) or _letters(word) in _letters(text)
 
 
+def mentions_name(text: str, name: Sequence[str]) -> bool:
+    """``text`` names ``name``: all its words in a row ("State Duma"); for a longer name
+    also its last word standing alone or after a title ("Mr Tsutsumi"), but not inside
+    another name that ends alike ("North Korea" is no mention of "South Korea")."""
+    if len(name) == 1:
+        return mentions(text, name[0])
+    tokens = words(text)
+    found = [key(t.lower()) for t in tokens]
+    wanted = [key(w.lower()) for w in name]
+    for i in range(len(found) - len(wanted) + 1):
+        if all(matches(w, f) for w, f in zip(wanted, found[i:], strict=False)):
+            return True
+    return any(
+        matches(wanted[-1], f)
+        and (i == 0 or not tokens[i - 1][0].isupper() or tokens[i - 1].lower() in _TITLES)
+        for i, f in enumerate(found)
+    )
+
+
+def people(text: str) -> frozenset[str]:
+    """Capitalised words right after a title or role: "President Vladimir", "leader Kim"."""
+    tokens = words(text)
+    return frozenset(t for prev, t in pairwise(tokens) if _is_name(t) and prev.lower() in _TITLES)
+
+
+def places(text: str) -> frozenset[str]:
+    """Capitalised words after a locative preposition (and "the"): "in Moscow"."""
+    tokens = words(text)
+    found: set[str] = set()
+    for i, token in enumerate(tokens[:-1]):
+        if token.lower() in _LOCATIVE:
+            nxt = i + 2 if tokens[i + 1].lower() == "the" and i + 2 < len(tokens) else i + 1
+            if _is_name(tokens[nxt]):
+                found.add(tokens[nxt])
+    return frozenset(found)
+
+
+def near_values(kinds: frozenset[ValueKind], text: str) -> frozenset[str]:
+    """Term keys within WINDOW words of any value of ``kinds`` in ``text``."""
+    tokens = [key(w.lower()) for w in words(text)]
+    return frozenset(
+        t
+        for v in values(text)
+        if v.kind in kinds
+        for t in tokens[max(0, v.position - WINDOW) : v.position + WINDOW + 1]
+    )
+
+
+def _is_name(token: str) -> bool:
+    lowered = token.lower()
+    return (
+        token[0].isupper()
+        and lowered not in STOPWORDS
+        and lowered not in _WEEKDAYS
+        and lowered not in _MONTHS
+    )
+
+
 def _letters(text: str) -> str:
     return "".join(ch for ch in _POSSESSIVE.sub("", text.lower()) if ch.isalpha())
 
 
 def values(text: str) -> list[Value]:
-    """Weekdays, dates (day and month), months, years and other numbers, in order."""
+    """Weekdays, dates (day and month), months, years and other numbers, clock times,
+    parts of the day, relative days ("last week") and durations, in order."""
     tokens = words(text)
     found: list[Value] = []
     used: set[int] = set()
@@ -224,7 +222,11 @@ def values(text: str) -> list[Value]:
         value = _date_at(tokens, i, used) or _single_value(tokens, i)
         if value is not None:
             found.append(value)
-    return found
+    for kind, pattern in _PHRASE_VALUES:
+        for match in pattern.finditer(text):
+            position = len(words(text[: match.start()]))
+            found.append(Value(kind, match.group().lower(), position))
+    return sorted(found, key=lambda v: v.position)
 
 
 def _date_at(tokens: list[str], i: int, used: set[int]) -> Value | None:
@@ -276,10 +278,6 @@ def has_value(kinds: frozenset[ValueKind], text: str) -> bool:
 
 
 def names(text: str) -> frozenset[str]:
-    """Capitalised words after the first: a cheap sign that a sentence names someone."""
-    tokens = words(text)[1:]
-    return frozenset(
-        t
-        for t in tokens
-        if t[0].isupper() and t.lower() not in _WEEKDAYS and t.lower() not in _MONTHS
-    )
+    """Capitalised words that are not function words, weekdays or months: a cheap sign
+    that a sentence names someone or somewhere."""
+    return frozenset(t for t in words(text) if _is_name(t))

@@ -99,7 +99,7 @@ _STOP_EN = (
     "said same say says she should since so some such than that the their theirs them then "
     "there these they this those through to too under until up upon us very via was we "
     "were what whatever when where whether which while who whom whose why will with within "
-    "without would yet you your yours many one"
+    "without would yet you your yours many one ok okay"
 )
 # The function words of Ukrainian and Russian questions ("Хто…", "Скільки…", "Когда…").
 _STOP_UK_RU = (
@@ -161,6 +161,30 @@ def phrase_coverage(query: Sequence[str], sentence: Sequence[str]) -> float:
     present = list(pairwise(sentence))
     found = sum(1 for a, b in pairs if any(matches(a, x) and matches(b, y) for x, y in present))
     return found / len(pairs)
+
+
+def proximity(query: Sequence[str], sentence: Sequence[str]) -> float:
+    """How closely ``sentence`` packs the query terms it holds: (m - 1) / (w - 1) for the
+    shortest window of w keys holding all m distinct matched terms; 0 when m < 2. Terms
+    near each other are more likely one statement about them (term-proximity ranking)."""
+    wanted = set(query)
+    hits = [(i, t) for i, word in enumerate(sentence) for t in wanted if matches(t, word)]
+    distinct = {t for _, t in hits}
+    if len(distinct) < 2:
+        return 0.0
+    best = len(sentence)
+    counts: dict[str, int] = {}
+    left = 0
+    for position, term in hits:
+        counts[term] = counts.get(term, 0) + 1
+        while len(counts) == len(distinct):
+            best = min(best, position - hits[left][0] + 1)
+            first = hits[left][1]
+            counts[first] -= 1
+            if not counts[first]:
+                del counts[first]
+            left += 1
+    return (len(distinct) - 1) / max(1, best - 1)
 
 
 def covers(term: str, terms: frozenset[str]) -> bool:

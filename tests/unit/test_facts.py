@@ -1,33 +1,13 @@
-"""What a question asks for, and the typed values a sentence states."""
+"""The typed values a sentence states, and the names it mentions."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.facts import focus_words, has_value, names, question_kind, question_terms, values
+from rag.facts import has_value, mentions_name, names, near_values, people, places, values
 from rag.overlap import key
 
 pytestmark = pytest.mark.unit
-
-
-@pytest.mark.parametrize(
-    ("question", "kind"),
-    [
-        ("On which day did KCNA report it?", "when"),
-        ("When did the treaty take effect?", "when"),
-        ("Коли набув чинності договір?", "when"),
-        ("В який день повідомило KCNA?", "when"),
-        ("Какого числа это было?", "when"),
-        ("How many troops were sent?", "number"),
-        ("How much did Time Warner earn?", "number"),
-        ("Скільки солдатів відправили?", "number"),
-        ("Who exchanged the documents?", "who"),
-        ("Хто обмінявся документами?", "who"),
-        ("Where were the documents exchanged?", None),
-    ],
-)
-def test_question_kinds(question: str, kind: str | None) -> None:
-    assert question_kind(question) == kind
 
 
 def test_values_read_weekdays_dates_months_years_and_numbers() -> None:
@@ -61,9 +41,35 @@ def test_has_value_and_names() -> None:
     }
 
 
-def test_focus_words_and_question_terms() -> None:
-    assert focus_words("How many artillery shells did North Korea send?") == ["artillery", "shells"]
-    assert focus_words("What is the capital of Australia?") == ["capital"]
-    assert focus_words("Who exchanged the documents?") == []
-    assert key("day") not in question_terms("On which day did KCNA report?")
-    assert key("kcna") in question_terms("On which day did KCNA report?")
+def test_values_read_clock_times_parts_of_day_relative_days_and_durations() -> None:
+    found = values("They met at 3pm on Tuesday morning, two days ago, for a five-year deal.")
+    kinds = {(v.kind, v.value) for v in found}
+    assert {("clock", "3pm"), ("daypart", "morning"), ("relative", "two days ago")} <= kinds
+    assert ("duration", "five-year") in kinds
+    race = values("She won in 14 minutes 32.93 seconds, inside the 14:39.29 record.")
+    assert [v.value for v in race if v.kind == "duration"] == ["14 minutes", "32.93 seconds"]
+    assert not [v for v in race if v.kind == "clock"]
+    assert has_value(frozenset({"duration"}), "in force indefinitely")
+    assert not has_value(frozenset({"duration", "clock"}), "a powerful driving force")
+
+
+def test_whole_names_are_mentioned_not_names_that_end_alike() -> None:
+    caption = "Russian President Vladimir Putin with North Korean leader Kim Jong Un"
+    assert not mentions_name(caption, ("South", "Korea"))
+    assert mentions_name("concern among the United States and South Korea", ("South", "Korea"))
+    assert mentions_name("Mr Tsutsumi was arrested", ("Yoshiaki", "Tsutsumi"))
+    assert mentions_name("It was signed in Pyongyang", ("Pyongyang",))
+
+
+def test_people_follow_a_role_and_places_a_locative() -> None:
+    text = "North Korean leader Kim Jong-un and President Putin met in Moscow, at the Kremlin."
+    assert people(text) == {"Kim", "Putin"}
+    assert places(text) == {"Moscow", "Kremlin"}
+    assert not places("It was signed in June by their leaders.")
+
+
+def test_words_near_a_value() -> None:
+    text = "North Korea has sent over 10,000 troops to assist Russia."
+    near = near_values(frozenset({"number"}), text)
+    assert key("troops") in near and key("sent") in near
+    assert not near_values(frozenset({"number"}), "No figure here.")

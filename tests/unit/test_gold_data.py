@@ -127,8 +127,8 @@ def test_multiturn_items_carry_their_history() -> None:
 def test_bbc_heldout_spreads_over_the_topics() -> None:
     items = load_gold(BBC_HELDOUT)
     answerable = [item for item in items if item.answerable]
-    assert 20 <= len(answerable) <= 25
-    assert sum(not item.answerable for item in items) >= 5
+    assert len(answerable) >= 20
+    assert sum(not item.answerable for item in items) >= 20
     topics = {source.split("/")[0] for item in answerable for source in item.sources}
     assert topics == {"business", "entertainment", "politics", "sport", "tech"}
     assert all(re.fullmatch(r"[a-z]+/\d{3}\.txt", s) for item in items for s in item.sources)
