@@ -58,7 +58,8 @@ def test_parts_split_on_a_second_interrogative_and_keep_their_names() -> None:
 
 def test_a_named_article_title_becomes_the_source() -> None:
     titles = ["News Brief", "Defence agreement between Russia and North Korea comes into force"]
-    [named] = analyse("According to the News Brief, on which day did the treaty take effect?", titles)
+    question = "According to the News Brief, on which day did the treaty take effect?"
+    [named] = analyse(question, titles)
     assert named.source_title == "News Brief"
     assert named.text == "on which day did the treaty take effect?"
     [subject] = analyse("What date does the News Brief give for the report?", titles)
