@@ -20,8 +20,9 @@ from .compose import Composed, merge, standalone_question, with_conflicts
 from .conflicts import detect_conflicts
 from .corpus import Corpus
 from .errors import InputError, LLMUnavailableError
-from .extractive import analyse_for, extractive_answer, rank_sentences
+from .extractive import analyse_for, evidence_passages, extractive_answer, rank_sentences
 from .llm import LLMClient
+from .overlap import content_terms
 from .prompts import REFUSAL, build_answer_prompt, parse_answer
 from .refusal import should_refuse
 from .retrieval import HybridRetriever
@@ -143,7 +144,7 @@ class Assistant:
         parts = [evidence]
         if name != "extractive":
             try:
-                draft = self._draft(question, hits, name)
+                draft = self._draft(question, hits, evidence, name)
             except LLMUnavailableError as exc:
                 draft, notice = None, f"LLM unavailable, extractive answer instead: {exc}"
             if draft is not None and draft.citations:
@@ -166,21 +167,30 @@ class Assistant:
             notice=notice,
         )
 
-    def _draft(self, question: str, hits: list[Hit], name: GeneratorName) -> Grounded | None:
-        """The LLM's answer, verified; None when it says the passages do not answer."""
+    def _draft(
+        self, question: str, hits: list[Hit], evidence: Grounded, name: GeneratorName
+    ) -> Grounded | None:
+        """The LLM's answer, verified; None when it says the passages do not answer.
+
+        The small local model is a weak reader over whole chunks (it answers with names
+        from the wrong sentence), so it reads only the evidence sentences and its short
+        answer can cite nothing else; a real chat model (``openai``) reads the chunks.
+        """
         client = self._client(name)
+        passages = evidence_passages(evidence, hits) if name == "local" else hits
         prompt = build_answer_prompt(
             question,
-            [h.chunk.text for h in hits],
+            [h.chunk.text for h in passages],
             client.mode,
             context_tokens=self.settings.llm_ctx,
             answer_tokens=self.settings.llm_max_tokens,
         )
         with self._llm_slots:
             text = client.complete(prompt)
-        if parse_answer(text).refused:
-            return None
-        return verify(text, hits[: len(prompt.passages)], self.similarity)
+        parsed = parse_answer(text)
+        if parsed.refused or content_terms(parsed.text) <= content_terms(question):
+            return None  # no answer, or one that only repeats the question
+        return verify(text, passages[: len(prompt.passages)], self.similarity)
 
     def _conflicts(
         self, question: str, hits: list[Hit], composed: Composed

@@ -14,10 +14,11 @@ an English sentence), then held to what the question asks (``rag.question``):
   Ukraine" the number is about troops sent, so it does not answer "How many North
   Korean soldiers have been killed in Ukraine?" (Questions in another script than the
   sentence are not judged);
-- it must mention the focus of "how many artillery shells", "the capital of", and one of
-  the names the question is about, as a whole name ("South Korea" is not mentioned by
-  "North Korean"), else it keeps FOCUS_PENALTY of its support. Names in another script
-  than the sentence are not judged;
+- it must mention the focus of "how many artillery shells", "the capital of", whoever
+  the answer is attributed to ("according to experts"), and one of the names the
+  question is about, as a whole name ("South Korea" is not mentioned by "North
+  Korean"), else it keeps FOCUS_PENALTY of its support. Names in another script than
+  the sentence are not judged;
 - it must say something the question does not: a headline that only repeats the
   question's words ("News Brief") answers nothing;
 - "according to <title>" limits the answer to that article;
@@ -162,6 +163,8 @@ class _Needs:
         focus = [key(w) for w in self.question.focus]
         if focus and not any(covers(f, terms) for f in focus):
             return False
+        if self.question.speaker and not any(covers(t, terms) for t in self.question.speaker):
+            return False
         judged = [e for e in self.question.entities if is_cyrillic(e[0]) == is_cyrillic(text)]
         return not judged or any(mentions_name(text, e) for e in judged)
 
@@ -187,3 +190,17 @@ def extractive_answer(
         supporting=tuple((item.sentence, n) for n, item in enumerate(chosen, start=1)),
         support=support,
     )
+
+
+def evidence_passages(evidence: Grounded, hits: Sequence[Hit]) -> list[Hit]:
+    """The evidence sentences as passages of their own, for a reader that should only
+    pick its answer out of them (each keeps its chunk id and offsets into the article)."""
+    chunks = {hit.chunk.chunk_id: hit for hit in hits}
+    passages: list[Hit] = []
+    for sentence, _ in evidence.supporting:
+        hit = chunks[sentence.chunk_id]
+        chunk = hit.chunk.model_copy(
+            update={"text": sentence.text, "start": sentence.start, "end": sentence.end}
+        )
+        passages.append(hit.model_copy(update={"chunk": chunk}))
+    return passages

@@ -26,8 +26,10 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _POSSESSIVE = re.compile(r"['’]s$")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _KEY_LENGTH = 6
-# Keys shorter than this only match exactly: a short key is too ambiguous as a prefix.
+# Keys shorter than this only match exactly or inflected: a short key is too ambiguous as
+# a prefix ("war" in "ward"), but "hail" is still "hailed" and "vote" still "voted".
 _MIN_PREFIX = 5
+_INFLECTIONS = frozenset(("s", "es", "ed", "d", "in", "er"))
 
 _CYRILLIC_TO_LATIN = str.maketrans(
     {
@@ -193,12 +195,14 @@ def covers(term: str, terms: frozenset[str]) -> bool:
 
 
 def matches(a: str, b: str) -> bool:
-    """Equal keys, or one starting the other ("korea", "korean"); numbers and short keys
-    only match exactly."""
+    """Equal keys, or one starting the other ("korea", "korean"); numbers only match
+    exactly, short keys only with an inflection ("hail", "hailed")."""
     if a == b:
         return True
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-    return not a[0].isdigit() and len(short) >= _MIN_PREFIX and long_.startswith(short)
+    if a[0].isdigit() or not long_.startswith(short):
+        return False
+    return len(short) >= _MIN_PREFIX or long_[len(short) :] in _INFLECTIONS
 
 
 def idf_weights(query: frozenset[str], pool: Sequence[frozenset[str]]) -> dict[str, float]:

@@ -140,6 +140,10 @@ _PRONOUN = re.compile(
     r"\b(?:he|she|it|they|him|her|them|his|its|their|він|вона|воно|вони|він|его|её|ее|их|они|оно)\b",
     _I,
 )
+# "According to the articles": the sources themselves, not someone quoted in them.
+_SOURCE_WORDS = frozenset(
+    key(w) for w in "article articles source sources report reports text texts news story".split()
+)
 # "According to the News Brief, …": names the article to answer from.
 _ACCORDING_TO = re.compile(
     r"^\s*according to (?:the )?(?P<lead>[^,]+),\s*|,?\s*according to (?:the )?(?P<tail>[^,?]+)",
@@ -156,6 +160,7 @@ class Question:
     focus: tuple[str, ...]
     entities: tuple[tuple[str, ...], ...]
     source_title: str | None = None
+    speaker: frozenset[str] = frozenset()
 
     @property
     def terms(self) -> frozenset[str]:
@@ -169,7 +174,7 @@ def analyse(question: str, titles: Iterable[str] = ()) -> list[Question]:
     "According to X" names the article to answer from when X is one of ``titles`` (then
     X is no longer part of what is asked); otherwise it stays a part of the question."""
     title, text = _source_title(question, titles)
-    parts = _parts(text)
+    speaker = _speaker(text) if title is None else frozenset()
     return [
         Question(
             text=part,
@@ -177,8 +182,9 @@ def analyse(question: str, titles: Iterable[str] = ()) -> list[Question]:
             focus=tuple(focus_words(part)),
             entities=entity_phrases(part),
             source_title=title,
+            speaker=speaker,
         )
-        for part in parts
+        for part in _parts(text)
     ]
 
 
@@ -244,6 +250,15 @@ def entity_phrases(question: str) -> tuple[tuple[str, ...], ...]:
             phrases.append(tuple(run))
         run = []
     return tuple(dict.fromkeys(phrases))
+
+
+def _speaker(question: str) -> frozenset[str]:
+    """Who the question attributes the answer to ("according to experts"), unless that is
+    the sources themselves ("according to the articles")."""
+    match = _ACCORDING_TO.search(question)
+    if match is None:
+        return frozenset()
+    return content_terms(match.group("lead") or match.group("tail")) - _SOURCE_WORDS
 
 
 def _source_title(question: str, titles: Iterable[str]) -> tuple[str | None, str]:
