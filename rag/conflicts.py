@@ -41,7 +41,12 @@ def detect_conflicts(
 ) -> list[Conflict]:
     """Conflicts among the supporting sentences (each with its citation number)."""
     kind = question_kind(question)
-    kinds = ANSWER_VALUES[kind] & frozenset(_KIND_ORDER) if kind else frozenset()
+    if kind is None:
+        return []
+    # Amounts are compared as the numbers they hold ("$800m" is 8e8).
+    kinds = frozenset(
+        v for v in _KIND_ORDER if v in ANSWER_VALUES[kind] or (kind == "amount" and v == "number")
+    )
     if not kinds:
         return []
     terms = question_terms(question)
@@ -84,6 +89,7 @@ def _disagreeing(claims: list[_Claim], shared: int) -> list[_Claim]:
         for b in claims[i + 1 :]:
             if (
                 a.sentence.source != b.sentence.source
+                and a.sentence.text != b.sentence.text
                 and len(a.anchors & b.anchors) >= shared
                 and not _same_value(a.value, b.value)
             ):

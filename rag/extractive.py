@@ -39,7 +39,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .citations import Grounded, citation_for, with_markers
-from .facts import has_value, mentions_name, names, near_values, people, places, words
+from .facts import (
+    ValueKind,
+    has_value,
+    mentions_name,
+    names,
+    near_values,
+    people,
+    person_names,
+    places,
+    words,
+)
 from .overlap import (
     content_sequence,
     content_terms,
@@ -59,7 +69,7 @@ MISSING_PENALTY = 0.25
 FOCUS_PENALTY = 0.5
 PHRASE_BONUS = 0.15
 WHO_BONUS = 0.08
-PROXIMITY_BONUS = 0.2
+PROXIMITY_BONUS = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,17 +161,29 @@ class _Needs:
         if kind is None:
             return True
         if kind == "who":
+            return bool(self._new(person_names(text)))
+        if kind == "org":
             return bool(self._new(names(text)))
         if kind == "where":
             return bool(self._new(places(text)))
-        if kind == "number" and self.predicate and is_cyrillic(text) == self.cyrillic:
-            near = near_values(ANSWER_VALUES[kind], text)
-            return any(covers(t, near) for t in self.predicate)
+        if kind in ("number", "amount") and is_cyrillic(text) == self.cyrillic:
+            return self._anchored(ANSWER_VALUES[kind], text)
         return has_value(ANSWER_VALUES[kind], text)
 
+    def _anchored(self, kinds: frozenset[ValueKind], text: str) -> bool:
+        """A value of ``kinds`` stands near what is counted (the focus) and near one
+        other word of the question, when the question has them."""
+        near = near_values(kinds, text)
+        if not near:
+            return False
+        focus = {key(w) for w in self.question.focus}
+        others = self.predicate - focus
+        if focus and not covers(key(self.question.focus[-1]), near):
+            return False
+        return not others or any(covers(t, near) for t in others)
+
     def _about_focus(self, text: str, terms: frozenset[str]) -> bool:
-        focus = [key(w) for w in self.question.focus]
-        if focus and not any(covers(f, terms) for f in focus):
+        if not all(covers(key(w), terms) for w in self.question.focus):
             return False
         if self.question.speaker and not any(covers(t, terms) for t in self.question.speaker):
             return False

@@ -16,7 +16,18 @@ from typing import Literal
 from .overlap import STOPWORDS, content_terms, covers, key, matches
 
 ValueKind = Literal[
-    "weekday", "date", "month", "year", "number", "relative", "clock", "daypart", "duration"
+    "weekday",
+    "date",
+    "month",
+    "year",
+    "number",
+    "relative",
+    "clock",
+    "daypart",
+    "duration",
+    "money",
+    "percent",
+    "quantity",
 ]
 
 _WEEKDAYS = frozenset(
@@ -113,6 +124,25 @@ _PHRASE_VALUES: tuple[tuple[ValueKind, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "money",
+        re.compile(
+            r"[£$€¥]\s?\d[\d,.]*(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand)\b)?"
+            r"|\b\d[\d,.]*(?:\s?(?:bn|m|k|tn|billion|million|trillion|thousand))?\s?"
+            r"(?:euros?|dollars?|pounds?|yen|yuan|rupiah|roubles?|rubles?|pence|cents?|francs?"
+            r"|rupees?|won)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("percent", re.compile(r"\b\d[\d,.]*\s?(?:%|per ?cent\b|percent\b)", re.IGNORECASE)),
+    (
+        "quantity",
+        re.compile(
+            r"\b\d[\d,.]*\s?(?:tonnes?|tons?|barrels?|kg|kilo(?:gram)?s?|km|kilomet(?:re|er)s?"
+            r"|miles?|met(?:re|er)s?|litres?|liters?|gallons?|acres?|hectares?|mph|kph)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "duration",
         re.compile(
             rf"\b{_NUMERAL}[\s-]+{_UNIT}\b|\bindefinitely\b|\bpermanently\b"
@@ -171,6 +201,22 @@ def people(text: str) -> frozenset[str]:
     """Capitalised words right after a title or role: "President Vladimir", "leader Kim"."""
     tokens = words(text)
     return frozenset(t for prev, t in pairwise(tokens) if _is_name(t) and prev.lower() in _TITLES)
+
+
+def person_names(text: str) -> frozenset[str]:
+    """Words of names that look like people's: after a title or role, or in a run of two
+    or more capitalised words ("Kim Jong Gyu", "Vice Foreign Minister")."""
+    tokens = words(text)
+    found = set(people(text))
+    run: list[str] = []
+    for token in [*tokens, ""]:
+        if token and _is_name(token):
+            run.append(token)
+            continue
+        if len(run) > 1:
+            found.update(run)
+        run = []
+    return frozenset(found)
 
 
 def places(text: str) -> frozenset[str]:

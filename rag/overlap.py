@@ -166,9 +166,11 @@ def phrase_coverage(query: Sequence[str], sentence: Sequence[str]) -> float:
 
 
 def proximity(query: Sequence[str], sentence: Sequence[str]) -> float:
-    """How closely ``sentence`` packs the query terms it holds: (m - 1) / (w - 1) for the
-    shortest window of w keys holding all m distinct matched terms; 0 when m < 2. Terms
-    near each other are more likely one statement about them (term-proximity ranking)."""
+    """How closely ``sentence`` packs the query terms, in [0, 1]: (m - 1) / (w - 1) for the
+    shortest window of w keys holding all m distinct matched terms, times the share m/q
+    of the q query terms matched; 0 when m < 2. Terms near each other are more likely
+    one statement about them (term-proximity ranking); two common words side by side
+    should not outweigh most of the question close together."""
     wanted = set(query)
     hits = [(i, t) for i, word in enumerate(sentence) for t in wanted if matches(t, word)]
     distinct = {t for _, t in hits}
@@ -186,7 +188,7 @@ def proximity(query: Sequence[str], sentence: Sequence[str]) -> float:
             if not counts[first]:
                 del counts[first]
             left += 1
-    return (len(distinct) - 1) / max(1, best - 1)
+    return (len(distinct) - 1) / max(1, best - 1) * len(distinct) / len(wanted)
 
 
 def covers(term: str, terms: frozenset[str]) -> bool:

@@ -12,7 +12,10 @@ Kinds and what an answer must hold (``ANSWER_VALUES``, read by ``rag.facts``):
 - time (of day): a clock time or a part of the day;
 - number (how many/much/old, what share/age): a number;
 - duration (how long, in what time): a number with a unit of time;
-- who / where: a name the question does not already contain.
+- amount (how much, what share/price): money, a percentage or a measured quantity;
+- who (also "which actress"): a person's name the question does not already contain,
+  after a title or role or of two words or more; org ("which company"): any such name;
+- where: such a name after "in", "at", "to"...
 """
 
 from __future__ import annotations
@@ -26,7 +29,18 @@ from .facts import ValueKind, words
 from .overlap import STOPWORDS, content_terms, key
 
 QuestionKind = Literal[
-    "when", "date", "day", "month", "year", "time", "number", "duration", "who", "where"
+    "when",
+    "date",
+    "day",
+    "month",
+    "year",
+    "time",
+    "number",
+    "amount",
+    "duration",
+    "who",
+    "org",
+    "where",
 ]
 
 ANSWER_VALUES: dict[QuestionKind, frozenset[ValueKind]] = {
@@ -37,10 +51,23 @@ ANSWER_VALUES: dict[QuestionKind, frozenset[ValueKind]] = {
     "year": frozenset({"year"}),
     "time": frozenset({"clock", "daypart"}),
     "number": frozenset({"number"}),
+    "amount": frozenset({"money", "percent", "quantity"}),
     "duration": frozenset({"duration"}),
     "who": frozenset(),
+    "org": frozenset(),
     "where": frozenset(),
 }
+# "Which actress…", "What company…": the noun says what kind of name answers.
+_PERSON_NOUNS = (
+    "person|man|woman|men|women|people|actor|actress|singer|player|businessman|businesswoman"
+    "|official|officials|minister|president|leader|politician|mp|star|artist|musician|writer"
+    "|author|director|manager|coach|chief|boss|executive|member|striker|captain|athlete|champion"
+)
+_ORG_NOUNS = (
+    "company|firm|group|agency|bank|band|club|team|party|organisation|organization|network"
+    "|broadcaster|newspaper|channel|carmaker|airline|retailer|government|governments|country"
+    "|countries|nation|nations|union|studio|label"
+)
 
 _I = re.IGNORECASE
 # Earliest match wins; at the same position the first listed (the more specific) wins.
@@ -49,7 +76,7 @@ _KIND_PATTERNS: tuple[tuple[QuestionKind | None, re.Pattern[str]], ...] = (
     (
         "time",
         re.compile(
-            r"\bat what time\b|\bwhat time of (?:the )?day\b|\bwhat hour\b"
+            r"\bat what time\b|\bwhat time\b|\bwhat hour\b"
             r"|\bо котрій\b|\bво сколько\b|\bв котором часу\b",
             _I,
         ),
@@ -85,17 +112,32 @@ _KIND_PATTERNS: tuple[tuple[QuestionKind | None, re.Pattern[str]], ...] = (
             _I,
         ),
     ),
-    ("when", re.compile(r"\bwhen\b|\bwhat time\b|\bколи\b|\bкогда\b", _I)),
+    ("when", re.compile(r"\bwhen\b|\bколи\b|\bкогда\b", _I)),
+    (
+        "amount",
+        re.compile(
+            r"\bhow much\b|\b(?:what|which) (?:\w+ )?(?:percentage|proportion|share|price|sum"
+            r"|amount|fee|fine|salary|cost)\b",
+            _I,
+        ),
+    ),
     (
         "number",
         re.compile(
-            r"\bhow (?:many|much|old|far|tall|big|large|high|often)\b|\bby how much\b"
-            r"|\bwhat (?:number|percentage|proportion|share|amount|age|price|sum)\b"
+            r"\bhow (?:many|old|far|tall|big|large|high|often)\b|\bwhat (?:number|age)\b"
             r"|\bскільки\b|\bсколько\b",
             _I,
         ),
     ),
-    ("who", re.compile(r"\bwho(?:m|se)?\b|\bхто\b|\bкого\b|\bкто\b|\bчий\b|\bчей\b", _I)),
+    (
+        "who",
+        re.compile(
+            rf"\bwho(?:m|se)?\b|\b(?:which|what) (?:\w+ ){{0,2}}(?:{_PERSON_NOUNS})\b"
+            r"|\bхто\b|\bкого\b|\bкто\b|\bчий\b|\bчей\b",
+            _I,
+        ),
+    ),
+    ("org", re.compile(rf"\b(?:which|what) (?:\w+ ){{0,2}}(?:{_ORG_NOUNS})\b", _I)),
     (
         "where",
         re.compile(
@@ -124,8 +166,13 @@ _KIND_KEYS = frozenset(key(w) for w in KIND_WORDS)
 # mention. English only; other languages get no focus check.
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z]+\s+){0,2}[a-z]+)", _I)
 _ATTRIBUTE = re.compile(
-    r"\b(?:what|who|which)\s+(?:is|was|are|were)\s+the\s+((?:[a-z]+\s+)?[a-z]+)\s+of\b", _I
+    r"\b(?:what|who|which)\s+(?:is|was|are|were)\s+the\s+((?:[a-z]+\s+)?[a-z]+)\s+of\b"
+    r"|\b(?:what|who|which)\s+(?:is|was|are|were)\s+(?:the\s+)?[\w.-]+['’]s?\s+"
+    r"((?:[a-z]+\s+)?[a-z]+)\b",
+    _I,
 )
+# "The current president", "its former chief": what the focus is, not which one.
+_MODIFIERS = frozenset("current former new latest last first next previous present acting".split())
 _NOT_FOCUS = frozenset(
     "did do does has have had is are was were will would can could should the a an of "
     "in on to for by with at from".split()
@@ -139,6 +186,10 @@ _PART_BREAK = re.compile(
 _PRONOUN = re.compile(
     r"\b(?:he|she|it|they|him|her|them|his|its|their|він|вона|воно|вони|він|его|её|ее|их|они|оно)\b",
     _I,
+)
+# "Besides mutual defence, what else…": what follows "besides" is what is not asked.
+_BESIDES = re.compile(
+    r"^\s*(?:besides|apart from|aside from|other than|except for|in addition to)\s+[^,]+,\s*", _I
 )
 # "According to the articles": the sources themselves, not someone quoted in them.
 _SOURCE_WORDS = frozenset(
@@ -169,11 +220,12 @@ class Question:
 
 
 def analyse(question: str, titles: Iterable[str] = ()) -> list[Question]:
-    """The question's parts ("who signed it, and where?" has two), each analysed.
+    """The question's parts ("who signed it, and where?" has two), each analysed; a
+    leading "besides X," is dropped, since X is what the question does not ask about.
 
     "According to X" names the article to answer from when X is one of ``titles`` (then
     X is no longer part of what is asked); otherwise it stays a part of the question."""
-    title, text = _source_title(question, titles)
+    title, text = _source_title(_BESIDES.sub("", question), titles)
     speaker = _speaker(text) if title is None else frozenset()
     return [
         Question(
@@ -225,16 +277,17 @@ def question_terms(question: str) -> frozenset[str]:
 
 
 def focus_words(question: str) -> list[str]:
-    """The words naming what the answer is about ("artillery shells", "capital")."""
+    """The words naming what the answer is about ("artillery shells", "capital", from
+    "Who is Ukraine's finance minister?" "finance minister"), without "current" and kin."""
     for pattern in (_HOW_MANY, _ATTRIBUTE):
         match = pattern.search(question)
         if match:
             found: list[str] = []
-            for word in match.group(1).lower().split():
+            for word in next(g for g in match.groups() if g).lower().split():
                 if word in _NOT_FOCUS:
                     break
                 found.append(word)
-            return [w for w in found if w not in KIND_WORDS]
+            return [w for w in found if w not in KIND_WORDS and w not in _MODIFIERS]
     return []
 
 

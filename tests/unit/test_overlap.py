@@ -6,7 +6,16 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.overlap import content_terms, coverage, covers, idf_weights, key, tokens
+from rag.overlap import (
+    content_sequence,
+    content_terms,
+    coverage,
+    covers,
+    idf_weights,
+    key,
+    proximity,
+    tokens,
+)
 from rag.support import COS_CEIL, COS_FLOOR, LEXICAL_WEIGHT, rescale_cosine, support_scores
 
 pytestmark = pytest.mark.unit
@@ -83,3 +92,15 @@ def test_support_mixes_both_signals_or_stands_on_words_alone() -> None:
     alone = support_scores("When did the treaty take effect?", candidates, None)
     assert [s.value for s in alone] == [s.lexical for s in alone]
     assert support_scores("anything", [], similarity) == []
+
+
+def test_proximity_rewards_query_terms_close_together() -> None:
+    query = content_sequence("How did North Korea ratify the treaty?")
+    close = content_sequence("On the part of North Korea, the document was ratified by decree.")
+    apart = content_sequence(
+        "North Korea sent troops last year, and much later the parliament in a far "
+        "away country finally ratified it."
+    )
+    assert proximity(query, close) > proximity(query, apart) > 0
+    assert proximity(query, content_sequence("Korea alone")) == 0.0
+    assert proximity([], close) == 0.0

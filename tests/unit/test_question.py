@@ -68,6 +68,11 @@ def test_a_named_article_title_becomes_the_source() -> None:
     assert experts.source_title is None and "experts" in experts.text
 
 
+def test_what_besides_excludes_is_not_asked() -> None:
+    [part] = analyse("Besides mutual defence, what else do the two countries commit to?")
+    assert part.text == "what else do the two countries commit to?"
+
+
 def test_focus_entities_and_terms() -> None:
     assert focus_words("How many artillery shells did North Korea send?") == ["artillery", "shells"]
     assert focus_words("What is the capital of Australia?") == ["capital"]
