@@ -21,6 +21,7 @@ def test_values_read_weekdays_dates_months_years_and_numbers() -> None:
         ("number", "10000"),
         ("number", "2"),
         ("number", "1.5e+09"),
+        ("money", "$1.5bn"),
         ("month", "6"),
         ("year", "2024"),
         ("month", "5"),

@@ -26,7 +26,11 @@ pytestmark = pytest.mark.unit
         ("How long will the treaty remain in force?", "duration"),
         ("In what time did Dibaba win the 5,000m?", "duration"),
         ("How many troops were sent?", "number"),
-        ("How much did Time Warner earn?", "number"),
+        ("How much did Time Warner earn?", "amount"),
+        ("What share of Argentina's bondholders reside in Italy?", "amount"),
+        ("What time does the gig start?", "time"),
+        ("Which actress played the lead?", "who"),
+        ("Which company is she suing?", "org"),
         ("At what age did the conductor die?", "number"),
         ("Скільки солдатів відправили?", "number"),
         ("Who exchanged the documents?", "who"),
@@ -34,7 +38,7 @@ pytestmark = pytest.mark.unit
         ("Where were the documents exchanged?", "where"),
         ("In which city was the agreement signed?", "where"),
         # The first interrogative decides, not a "when" further on.
-        ("Which governments were alarmed when the accord was approved?", None),
+        ("Which governments were alarmed when the accord was approved?", "org"),
         ("What word did Putin use for the document when it was signed?", None),
         ("Why is Russia under sanctions?", None),
     ],
@@ -77,6 +81,8 @@ def test_focus_entities_and_terms() -> None:
     assert focus_words("How many artillery shells did North Korea send?") == ["artillery", "shells"]
     assert focus_words("What is the capital of Australia?") == ["capital"]
     assert focus_words("Who exchanged the documents?") == []
+    assert focus_words("Who is Ukraine's finance minister?") == ["finance", "minister"]
+    assert focus_words("Who is the current president of South Korea?") == ["president"]
     assert entity_phrases("Who is the current president of South Korea?") == (("South", "Korea"),)
     assert entity_phrases("What did KCNA's report say about the State Duma?") == (
         ("KCNA",),
