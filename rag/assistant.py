@@ -20,11 +20,11 @@ from .compose import Composed, merge, standalone_question, with_conflicts
 from .conflicts import detect_conflicts
 from .corpus import Corpus
 from .errors import InputError, LLMUnavailableError
-from .extractive import analyse_for, evidence_passages, extractive_answer, rank_sentences
+from .extractive import answering_sentences, evidence_passages, extractive_answer
 from .llm import LLMClient
 from .overlap import content_terms
 from .prompts import REFUSAL, build_answer_prompt, parse_answer
-from .refusal import MIN_SUPPORT, should_refuse
+from .refusal import should_refuse
 from .retrieval import HybridRetriever
 from .settings import GeneratorName, Settings
 from .similarity import CachedSimilarity
@@ -195,15 +195,8 @@ class Assistant:
     def _conflicts(
         self, question: str, hits: list[Hit], composed: Composed
     ) -> tuple[Composed, list[Conflict]]:
-        # Only sentences that answer the question can disagree on its answer; a duplicate
-        # article repeats a sentence, which is the same claim, not a second one.
-        first = analyse_for(question, hits)[0]
-        answering = {
-            item.sentence.text: item.sentence
-            for item in reversed(rank_sentences(first, hits, self.similarity))
-            if item.support >= MIN_SUPPORT
-        }
-        ranked = list(reversed(answering.values()))[:_CONFLICT_CANDIDATES]
+        # Only sentences that answer the question can disagree on its answer.
+        ranked = answering_sentences(question, hits, self.similarity)[:_CONFLICT_CANDIDATES]
         extra = [(sentence, n) for n, sentence in enumerate(ranked, start=1)]
         return with_conflicts(composed, detect_conflicts(question, extra), extra)
 

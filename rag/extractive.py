@@ -226,3 +226,16 @@ def evidence_passages(evidence: Grounded, hits: Sequence[Hit]) -> list[Hit]:
         )
         passages.append(hit.model_copy(update={"chunk": chunk}))
     return passages
+
+
+def answering_sentences(
+    question: str, hits: Sequence[Hit], similarity: Similarity | None
+) -> list[SourceSentence]:
+    """Sentences that answer the question's first part (support at least MIN_SUPPORT),
+    best first; a duplicate article's copy of a sentence is the same claim, kept once."""
+    first = analyse_for(question, hits)[0]
+    answering: dict[str, SourceSentence] = {}
+    for item in rank_sentences(first, hits, similarity):
+        if item.support >= MIN_SUPPORT:
+            answering.setdefault(item.sentence.text, item.sentence)
+    return list(answering.values())

@@ -5,7 +5,8 @@ kept whole ("10,000" is one value, not "10" and "000"), Ukrainian and Russian fu
 words dropped, a match between "документами" and "documents", and a per-term weight
 that says how informative a term is among the retrieved sentences.
 
-A term is a *key*: the word transliterated to Latin letters if Cyrillic, folded so that
+A term is a *key*: the word (an irregular past form as its verb: "drew" as "draw")
+transliterated to Latin letters if Cyrillic, folded so that
 spelling variants meet (c/k, w/v, y/i, doubled letters, "au" as Slavic "ав"), and cut to
 its first six letters. Prefix truncation is a known, language-neutral stand-in for a
 stemmer; with transliteration it also matches names and loanwords across scripts
@@ -29,7 +30,7 @@ _KEY_LENGTH = 6
 # Keys shorter than this only match exactly or inflected: a short key is too ambiguous as
 # a prefix ("war" in "ward"), but "hail" is still "hailed" and "vote" still "voted".
 _MIN_PREFIX = 5
-_INFLECTIONS = frozenset(("s", "es", "ed", "d", "in", "er"))
+_INFLECTIONS = frozenset(("s", "es", "ed", "in", "er"))
 
 _CYRILLIC_TO_LATIN = str.maketrans(
     {
@@ -113,6 +114,85 @@ _STOP_UK_RU = (
     "есть же бы"
 )
 STOPWORDS = frozenset((_STOP_EN + " " + _STOP_UK_RU).split())
+# Irregular English past forms and their verbs: a prefix cannot tell that "drew" is "draw"
+# or "sold" is "sell", and questions ask in the present what articles report in the past.
+# Forms that are also common other words ("left", "found", "saw", "rose") are left out.
+_IRREGULAR = {
+    form: verb
+    for verb, forms in (
+        ("arise", "arose arisen"),
+        ("become", "became"),
+        ("begin", "began begun"),
+        ("break", "broke broken"),
+        ("bring", "brought"),
+        ("build", "built"),
+        ("buy", "bought"),
+        ("catch", "caught"),
+        ("choose", "chose chosen"),
+        ("come", "came"),
+        ("deal", "dealt"),
+        ("draw", "drew drawn"),
+        ("drive", "drove driven"),
+        ("eat", "ate eaten"),
+        ("fall", "fallen"),
+        ("feel", "felt"),
+        ("fight", "fought"),
+        ("fly", "flew flown"),
+        ("forget", "forgot forgotten"),
+        ("freeze", "froze frozen"),
+        ("get", "got gotten"),
+        ("give", "gave given"),
+        ("go", "went gone"),
+        ("grow", "grew grown"),
+        ("hear", "heard"),
+        ("hide", "hid hidden"),
+        ("hold", "held"),
+        ("keep", "kept"),
+        ("know", "knew known"),
+        ("lay", "laid"),
+        ("lead", "led"),
+        ("lend", "lent"),
+        ("lose", "lost"),
+        ("make", "made"),
+        ("mean", "meant"),
+        ("meet", "met"),
+        ("pay", "paid"),
+        ("ride", "rode ridden"),
+        ("rise", "risen"),
+        ("run", "ran"),
+        ("say", "said"),
+        ("see", "seen"),
+        ("seek", "sought"),
+        ("sell", "sold"),
+        ("send", "sent"),
+        ("shake", "shook shaken"),
+        ("shoot", "shot"),
+        ("show", "shown"),
+        ("sing", "sang sung"),
+        ("sink", "sank sunk"),
+        ("sit", "sat"),
+        ("sleep", "slept"),
+        ("speak", "spoke spoken"),
+        ("spend", "spent"),
+        ("stand", "stood"),
+        ("steal", "stole stolen"),
+        ("strike", "struck stricken"),
+        ("swim", "swam swum"),
+        ("take", "took taken"),
+        ("teach", "taught"),
+        ("tear", "tore torn"),
+        ("tell", "told"),
+        ("think", "thought"),
+        ("throw", "threw thrown"),
+        ("understand", "understood"),
+        ("wake", "woke woken"),
+        ("wear", "wore worn"),
+        ("win", "won"),
+        ("withdraw", "withdrew withdrawn"),
+        ("write", "wrote written"),
+    )
+    for form in forms.split()
+}
 
 
 def tokens(text: str) -> list[str]:
@@ -134,6 +214,7 @@ def key(word: str) -> str:
     """The comparable form of one lower-cased word (see the module docstring)."""
     if word[0].isdigit():
         return word
+    word = _IRREGULAR.get(word, word)
     latin = unicodedata.normalize("NFKD", word.translate(_CYRILLIC_TO_LATIN))
     latin = "".join(ch for ch in latin if ch.isascii() and ch.isalpha())
     for old, new in _FOLDS:
@@ -204,7 +285,8 @@ def matches(a: str, b: str) -> bool:
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     if a[0].isdigit() or not long_.startswith(short):
         return False
-    return len(short) >= _MIN_PREFIX or long_[len(short) :] in _INFLECTIONS
+    rest = long_[len(short) :]
+    return len(short) >= _MIN_PREFIX or rest in _INFLECTIONS or (rest == "d" and short[-1] == "e")
 
 
 def idf_weights(query: frozenset[str], pool: Sequence[frozenset[str]]) -> dict[str, float]:

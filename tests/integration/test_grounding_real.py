@@ -12,7 +12,7 @@ import pytest
 from rag.citations import verify
 from rag.conflicts import detect_conflicts
 from rag.embedders import Embedder, Matrix
-from rag.extractive import extractive_answer
+from rag.extractive import answering_sentences, extractive_answer
 from rag.refusal import should_refuse
 from rag.types import Chunk, Hit
 from tests.paragraph_hits import as_hits, paragraph_chunks, read_article, sample_articles
@@ -107,8 +107,8 @@ def test_quotes_are_verbatim(samples: Grounding, sample_dir: Path) -> None:
 def test_report_day_conflict(samples: Grounding) -> None:
     question = "On which day did KCNA report that the agreement came into force?"
     hits = samples.retrieve(question)
-    result = extractive_answer(question, hits, samples.similarity)
-    (conflict,) = detect_conflicts(question, result.supporting)
+    answering = answering_sentences(question, hits, samples.similarity)
+    (conflict,) = detect_conflicts(question, [(s, n) for n, s in enumerate(answering, start=1)])
     assert conflict.topic == "day" and len(conflict.citations) == 2
     claims = " ".join(conflict.claims)
     assert "on Wednesday" in claims and "reported Thursday" in claims
