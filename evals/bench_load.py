@@ -18,8 +18,7 @@ import httpx
 from evals.bench_timing import percentiles
 from rag.corpus import Corpus
 from rag.embedders import Embedder
-from rag.prompts import Prompt, build_answer_prompt
-from rag.retrieval import HybridRetriever
+from rag.prompts import Prompt
 from rag.settings import Settings
 
 _TIMEOUT_S = 120.0
@@ -59,21 +58,13 @@ def answer_prompts(
     settings: Settings, embedder: Embedder, questions: Sequence[str]
 ) -> list[Prompt]:
     """The completion prompts the `local` generator sends for ``questions``."""
-    corpus = Corpus(settings, embedder)
+    from rag.assistant import Assistant
+
+    assistant = Assistant(settings, Corpus(settings, embedder))
     try:
-        retriever = HybridRetriever(corpus)
-        return [
-            build_answer_prompt(
-                q,
-                [h.chunk.text for h in retriever.retrieve(q, settings.top_k)],
-                "completions",
-                context_tokens=settings.llm_ctx,
-                answer_tokens=settings.llm_max_tokens,
-            )
-            for q in questions
-        ]
+        return [assistant.local_prompt(q) for q in questions]
     finally:
-        corpus.close()
+        assistant.close()
 
 
 def _llm_ttft(client: httpx.Client, settings: Settings, prompt: Prompt) -> float:

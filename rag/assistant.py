@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
@@ -20,10 +20,16 @@ from .compose import Composed, merge, standalone_question, with_conflicts
 from .conflicts import detect_conflicts
 from .corpus import Corpus
 from .errors import InputError, LLMUnavailableError
-from .extractive import answering_sentences, evidence_passages, extractive_answer
+from .extractive import (
+    analyse_for,
+    answering_sentences,
+    evidence_passages,
+    extractive_answer,
+)
 from .llm import LLMClient
 from .overlap import content_terms
-from .prompts import REFUSAL, build_answer_prompt, parse_answer
+from .prompts import REFUSAL, LLMMode, Prompt, build_answer_prompt, parse_answer
+from .reader import read_span
 from .refusal import should_refuse
 from .retrieval import HybridRetriever
 from .settings import GeneratorName, Settings
@@ -98,15 +104,26 @@ class Assistant:
         generator: GeneratorName | None = None,
         sources: Sequence[str] | None = None,
     ) -> Iterator[StreamEvent]:
-        """Verified sentences as `token` events, then `citations` and `done`.
+        """Verified text as `token` events, each followed by the `citations` so far, then
+        `done` with the final Answer.
 
-        Only verified text is ever sent: a sentence is released once grounding kept it,
-        so citation numbers never change after they were shown.
+        Only verified text is ever sent, and never taken back: the evidence sentences
+        are final as soon as retrieval and grounding are done, so they go out before the
+        LLM has written a word; its verified short answer (and any conflict) follows.
         """
-        answer = self.run(question, history, top_k, generator, sources).answer
-        for i, paragraph in enumerate(answer.answer.split("\n\n")):
-            yield StreamEvent(event="token", text=("\n\n" if i else "") + paragraph)
-        yield StreamEvent(event="citations", citations=answer.citations)
+        steps = self._turn(question, history, top_k, generator, sources)
+        shown = ""
+        try:
+            while True:
+                evidence = next(steps)
+                shown = evidence.answer
+                yield StreamEvent(event="token", text=shown)
+                yield StreamEvent(event="citations", citations=list(evidence.citations))
+        except StopIteration as stop:
+            answer = stop.value.answer
+        if answer.answer != shown:
+            yield StreamEvent(event="token", text=answer.answer.removeprefix(shown))
+            yield StreamEvent(event="citations", citations=answer.citations)
         yield StreamEvent(event="done", answer=answer)
 
     def run(
@@ -117,6 +134,23 @@ class Assistant:
         generator: GeneratorName | None = None,
         sources: Sequence[str] | None = None,
     ) -> Turn:
+        steps = self._turn(question, history, top_k, generator, sources)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as stop:
+                turn: Turn = stop.value
+                return turn
+
+    def _turn(
+        self,
+        question: str,
+        history: Sequence[ChatMessage],
+        top_k: int | None,
+        generator: GeneratorName | None,
+        sources: Sequence[str] | None,
+    ) -> Generator[Grounded, None, Turn]:
+        """Answer, yielding the evidence first when it will open the answer."""
         started = time.perf_counter()
         question = _checked(question, self.settings.max_question_chars)
         name: GeneratorName = generator or self.settings.llm
@@ -128,6 +162,7 @@ class Assistant:
         if decision.refused:
             answer = Answer(answer=REFUSAL, refused=True, generator=name, notice=decision.reason)
         else:
+            yield evidence
             answer = self._answer(standalone, hits, evidence, name)
         done = time.perf_counter()
         answer.timings_ms = {
@@ -148,7 +183,7 @@ class Assistant:
             except LLMUnavailableError as exc:
                 draft, notice = None, f"LLM unavailable, extractive answer instead: {exc}"
             if draft is not None and draft.citations:
-                parts = [draft, evidence]
+                parts = [evidence, draft]
             elif draft is not None:
                 notice = "the LLM's answer was not supported by the sources; showing the evidence"
         composed, conflicts = self._conflicts(question, hits, merge(parts))
@@ -170,27 +205,44 @@ class Assistant:
     def _draft(
         self, question: str, hits: list[Hit], evidence: Grounded, name: GeneratorName
     ) -> Grounded | None:
-        """The LLM's answer, verified; None when it says the passages do not answer.
-
-        The small local model is a weak reader over whole chunks (it answers with names
-        from the wrong sentence), so it reads only the evidence sentences and its short
-        answer can cite nothing else; a real chat model (``openai``) reads the chunks.
-        """
+        """The LLM's answer, verified; None when it says the passages do not answer."""
         client = self._client(name)
-        passages = evidence_passages(evidence, hits) if name == "local" else hits
-        prompt = build_answer_prompt(
-            question,
-            [h.chunk.text for h in passages],
-            client.mode,
-            context_tokens=self.settings.llm_ctx,
-            answer_tokens=self.settings.llm_max_tokens,
-        )
+        passages, prompt = self._prompt(question, hits, evidence, name, client.mode)
         with self._llm_slots:
             text = client.complete(prompt)
         parsed = parse_answer(text)
         if parsed.refused or content_terms(parsed.text) <= content_terms(question):
             return None  # no answer, or one that only repeats the question
+        if name == "local":
+            span = read_span(parsed.text, analyse_for(question, hits), evidence)
+            return span or Grounded(answer="", citations=(), supporting=(), support=0.0)
         return verify(text, passages[: len(prompt.passages)], self.similarity)
+
+    def _prompt(
+        self, question: str, hits: list[Hit], evidence: Grounded, name: str, mode: LLMMode
+    ) -> tuple[list[Hit], Prompt]:
+        """The passages and the prompt for generator ``name``.
+
+        The small local model is a weak reader over whole chunks (it answers with names
+        from the wrong sentence), so it reads only the evidence sentences and its short
+        answer can cite nothing else; a real chat model (``openai``) reads the chunks.
+        """
+        passages = evidence_passages(evidence, hits) if name == "local" else hits
+        prompt = build_answer_prompt(
+            question,
+            [h.chunk.text for h in passages],
+            mode,
+            context_tokens=self.settings.llm_ctx,
+            answer_tokens=self.settings.llm_max_tokens,
+        )
+        return passages, prompt
+
+    def local_prompt(self, question: str) -> Prompt:
+        """The completion prompt the local generator sends for ``question`` (benchmarks
+        time the LLM on exactly this)."""
+        hits = self.retriever.retrieve(question, self.settings.top_k)
+        evidence = extractive_answer(question, hits, self.similarity)
+        return self._prompt(question, hits, evidence, "local", "completions")[1]
 
     def _conflicts(
         self, question: str, hits: list[Hit], composed: Composed

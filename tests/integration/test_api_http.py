@@ -110,6 +110,17 @@ def test_ask_with_the_local_llm(client: httpx.Client) -> None:
     assert float(tokens.split()[-1]) > 0
 
 
+def test_local_stream_sends_the_evidence_before_the_llm_answer(client: httpx.Client) -> None:
+    body = {"question": QUESTION, "generator": "local"}
+    events = _sse(client.post("/v1/ask", params={"stream": "true"}, json=body).text)
+    (name, first), (then, cited) = events[:2]
+    done = events[-1][1]["answer"]
+    assert name == "token" and then == "citations"
+    assert "Rudenko" in first["text"] and done["answer"].startswith(first["text"])
+    assert cited["citations"] == done["citations"][: len(cited["citations"])]
+    assert "".join(data["text"] for name, data in events if name == "token") == done["answer"]
+
+
 @pytest.mark.parametrize("how", ["query", "accept"])
 def test_ask_streams_server_sent_events(client: httpx.Client, how: str) -> None:
     body = {"question": QUESTION}
@@ -121,7 +132,7 @@ def test_ask_streams_server_sent_events(client: httpx.Client, how: str) -> None:
     assert response.headers["content-type"].startswith("text/event-stream")
     events = _sse(response.text)
     names = [name for name, _ in events]
-    assert names[-2:] == ["citations", "done"] and set(names[:-2]) == {"token"}
+    assert names[-2:] == ["citations", "done"] and set(names[:-1]) == {"token", "citations"}
     done = events[-1][1]["answer"]
     _assert_grounded(done)
     assert "".join(data["text"] for name, data in events if name == "token") == done["answer"]
