@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from .corpus import Corpus
 from .embedders import Matrix
@@ -11,6 +12,8 @@ from .types import Hit
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
 _CANDIDATES_PER_RESULT = 4
+# One lexical search per question at a time per thread; a few threads serve many requests.
+_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
@@ -50,23 +53,29 @@ class HybridRetriever:
         self, question: str, vector: Matrix, top_k: int, sources: Sequence[str] | None = None
     ) -> list[Hit]:
         n = max(top_k * _CANDIDATES_PER_RESULT, 20)
+        # Both sides wait in native code (HNSW, BM25's sparse scoring), so running them
+        # side by side costs the slower of the two instead of their sum.
+        lexical_side = _POOL.submit(self._lexical, question, n, sources)
         dense = [cid for cid, _ in self.corpus.store.query(vector, n, sources)]
-        lexical = self._lexical(question, n, sources)
+        lexical = lexical_side.result()
         fused = rrf([dense, lexical])
-        chunks = self.corpus.manifest.chunks([cid for cid, _ in fused])
+        # Ids retired by an ingestion still running are not live: look up a few extra.
+        wanted = [cid for cid, _ in fused[: top_k * 2]]
+        chunks = self.corpus.manifest.chunks(wanted)
+        if len(chunks) < min(top_k, len(fused)):
+            chunks = self.corpus.manifest.chunks([cid for cid, _ in fused])
         dense_rank = {cid: i for i, cid in enumerate(dense, start=1)}
         lexical_rank = {cid: i for i, cid in enumerate(lexical, start=1)}
-        hits = [
+        live = [(cid, score) for cid, score in fused if cid in chunks][:top_k]
+        return [
             Hit(
                 chunk=chunks[cid],
                 score=score,
                 dense_rank=dense_rank.get(cid),
                 lexical_rank=lexical_rank.get(cid),
             )
-            for cid, score in fused
-            if cid in chunks
+            for cid, score in live
         ]
-        return hits[:top_k]
 
     def _lexical(self, question: str, n: int, sources: Sequence[str] | None) -> list[str]:
         if not sources:
