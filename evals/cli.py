@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from evals.answerers import LLAMAINDEX
 from evals.gates import DEFAULT_GATES, Gate, GateFailedError, gate_failures, parse_gate
 from rag.errors import InputError
 from rag.settings import Settings, get_settings
@@ -109,10 +110,12 @@ def eval_command(
 def check_gates(
     runs: Mapping[str, EvalRun], gates: Sequence[Gate], *, require_measured: bool
 ) -> None:
-    """Raise GateFailedError naming every gate any run missed."""
+    """Raise GateFailedError naming every gate any of our runs missed; the llama-index
+    peer is the reference the report compares with, not a product to gate."""
     failures = [
         f"{name}: {failure}"
         for name, run in runs.items()
+        if name != LLAMAINDEX
         for failure in gate_failures(run.summary, gates, require_measured=require_measured)
     ]
     if failures:

@@ -12,8 +12,9 @@ import pytest
 
 import rag  # noqa: F401  (offline environment before llama-index loads)
 from evals.answerers import as_core, ask_url
+from evals.cli import check_gates
 from evals.compare import compare, compare_all, pick_baseline
-from evals.gates import DEFAULT_GATES, Gate, gate_failures, parse_gate
+from evals.gates import DEFAULT_GATES, Gate, GateFailedError, gate_failures, parse_gate
 from evals.gold import GoldItem
 from evals.report import render_report
 from evals.results import EvalRun, dump_runs, load_runs, write_runs
@@ -213,6 +214,15 @@ def test_gate_failures_name_every_missed_gate() -> None:
     unmeasured = [Gate("verbatim_quote_rate", 1.0)]
     assert gate_failures(summary, unmeasured, require_measured=False) == []
     assert "not measured" in gate_failures(summary, unmeasured, require_measured=True)[0]
+
+
+def test_gates_judge_our_generators_not_the_llamaindex_peer() -> None:
+    items = [_item("t1")]
+    runs = {"llamaindex-default": _run({"t1": REFUSAL}, items, "llamaindex-default")}
+    check_gates(runs, DEFAULT_GATES, require_measured=False)
+    runs["extractive"] = _run({"t1": REFUSAL}, items)
+    with pytest.raises(GateFailedError, match="extractive: answer_accuracy"):
+        check_gates(runs, DEFAULT_GATES, require_measured=False)
 
 
 # --- baselines -----------------------------------------------------------------------------
