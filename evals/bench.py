@@ -1,5 +1,8 @@
 """`rag bench`: ingest, retrieval, end-to-end and load numbers, beside llama-index's peer.
 
+``--soak SECONDS`` adds a soak (evals/bench_soak.py): concurrent clients asking,
+uploading and deleting for that long, then checking no document was lost.
+
 The main CLI (ui/cli.py) registers ``bench_command``. Everything runs in a temporary
 folder with servers on free loopback ports; nothing is downloaded and nothing outside
 that folder is written but the JSON and HTML outputs.
@@ -11,7 +14,7 @@ import json
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rag.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from evals.bench_server import RunningAPI
     from rag.llm_server import ServerHandle
     from rag.prompts import Prompt
 
@@ -45,12 +49,18 @@ class BenchPlan:
     clients: tuple[int, ...]
     per_client: int
     local: bool
+    soak_s: float = 0.0
+    soak_clients: int = 8
 
     @classmethod
     def of(cls, quick: bool, top_k: int, local: bool) -> BenchPlan:
         if quick:
             return cls(True, 12, (300, 1000), 50, top_k, 2, 1, (1, 8, 32), 2, local)
         return cls(False, 200, (1000, 10000, 100000), 100, top_k, 4, 3, (1, 8, 32), 8, local)
+
+    @property
+    def stage_count(self) -> int:
+        return len(self.sizes) + len(self.clients) + 2 + (1 if self.soak_s > 0 else 0)
 
 
 @dataclass
@@ -74,7 +84,7 @@ def _stages(total: int) -> Iterator[Stages]:
         yield Stages(progress, progress.add_task("bench", total=total))
 
 
-def _questions(count: int) -> list[str]:
+def _questions(count: int | None = None) -> list[str]:
     from evals.gold import load_gold
 
     return [item.question for item in load_gold(DEFAULT_GOLD) if item.answerable][:count]
@@ -137,22 +147,51 @@ def _e2e(
     return e2e
 
 
-def _served(
-    root: Path, base: Settings, embedder: Any, plan: BenchPlan, stages: Stages
-) -> tuple[dict[str, Any], dict[str, Any], dict[str, float | None]]:
-    """Ingest the sample sources, then measure `rag serve` end to end and under load."""
-    from evals.bench_load import answer_prompts, concurrency_run
-    from evals.bench_server import llm_server, rag_api
-    from evals.bench_timing import process_peak_rss_mb
+def _concurrency(
+    api_url: str, questions: Sequence[str], plan: BenchPlan, stages: Stages
+) -> dict[str, Any]:
+    from evals.bench_load import concurrency_run
+
+    concurrency: dict[str, Any] = {}
+    for clients in plan.clients:
+        stages.start(f"{clients} concurrent clients")
+        concurrency[str(clients)] = concurrency_run(api_url, questions, clients, plan.per_client)
+        stages.done()
+    return concurrency
+
+
+def _soak(api: RunningAPI, plan: BenchPlan, stages: Stages) -> dict[str, Any]:
+    from evals.bench_soak import SoakPlan, run_soak
+
+    stages.start(f"soak: {plan.soak_clients} clients for {plan.soak_s:g}s")
+    soak = run_soak(
+        api.url, api.process.pid, SoakPlan(plan.soak_clients, plan.soak_s), _questions()
+    )
+    stages.done()
+    return asdict(soak)
+
+
+def _ingest_samples(settings: Settings, embedder: Any) -> None:
     from index.ingest import ingest_paths
     from rag.corpus import Corpus
 
-    settings = base.model_copy(update={"data_dir": root / "serve-data"})
     corpus = Corpus(settings, embedder)
     try:
         ingest_paths(corpus, [DEFAULT_SOURCES])
     finally:
         corpus.close()
+
+
+def _served(
+    root: Path, base: Settings, embedder: Any, plan: BenchPlan, stages: Stages
+) -> dict[str, Any]:
+    """Ingest the sample sources, then measure `rag serve` end to end, under load, soaked."""
+    from evals.bench_load import answer_prompts
+    from evals.bench_server import llm_server, rag_api
+    from evals.bench_timing import process_peak_rss_mb
+
+    settings = base.model_copy(update={"data_dir": root / "serve-data"})
+    _ingest_samples(settings, embedder)
     questions = _questions(plan.questions)
     prompts = answer_prompts(settings, embedder, questions) if plan.local else []
     with ExitStack() as stack:
@@ -163,18 +202,18 @@ def _served(
         stages.start("end to end")
         e2e = _e2e(api.url, llm, settings, prompts=prompts, plan=plan, questions=questions)
         stages.done()
-        concurrency: dict[str, Any] = {}
-        for clients in plan.clients:
-            stages.start(f"{clients} concurrent clients")
-            concurrency[str(clients)] = concurrency_run(
-                api.url, questions, clients, plan.per_client
-            )
-            stages.done()
-        memory = {
-            "server_peak_rss_mb": process_peak_rss_mb(api.process.pid),
-            "llm_server_peak_rss_mb": process_peak_rss_mb(llm.pid) if llm else None,
+        served: dict[str, Any] = {
+            "e2e": e2e,
+            "concurrency": _concurrency(api.url, questions, plan, stages),
+            # Read before the soak, so these stay comparable between runs with and without it.
+            "memory": {
+                "server_peak_rss_mb": process_peak_rss_mb(api.process.pid),
+                "llm_server_peak_rss_mb": process_peak_rss_mb(llm.pid) if llm else None,
+            },
         }
-    return e2e, concurrency, memory
+        if plan.soak_s > 0:
+            served["soak"] = _soak(api, plan, stages)
+    return served
 
 
 def _config(plan: BenchPlan, base: Settings) -> dict[str, Any]:
@@ -202,23 +241,40 @@ def run_bench(plan: BenchPlan, base: Settings) -> dict[str, Any]:
     embedder = get_embedder(base)
     with (
         tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp,
-        _stages(len(plan.sizes) + len(plan.clients) + 2) as stages,
+        _stages(plan.stage_count) as stages,
     ):
         root = Path(tmp)
         stages.start(f"ingest {plan.articles} articles")
         ingest = bench_ingest(root, base, embedder, plan.articles)
         stages.done()
         retrieval, bench_memory = _retrieval(root, base, embedder, plan, stages)
-        e2e, concurrency, server_memory = _served(root, base, embedder, plan, stages)
-    memory = {**server_memory, "bench_peak_rss_mb_by_chunks": bench_memory}
-    return {
+        served = _served(root, base, embedder, plan, stages)
+    memory = {**served["memory"], "bench_peak_rss_mb_by_chunks": bench_memory}
+    result = {
         "ingest": ingest,
         "retrieval": retrieval,
-        "e2e": e2e,
-        "concurrency": concurrency,
+        "e2e": served["e2e"],
+        "concurrency": served["concurrency"],
         "memory": memory,
         "config": _config(plan, base),
     }
+    return {**result, "soak": served["soak"]} if "soak" in served else result
+
+
+def _judge_soak(soak: dict[str, Any]) -> None:
+    """Print the soak's outcome; a failed soak fails the command (after the outputs are written)."""
+    from evals.bench_soak import soak_problems
+
+    memory = soak["memory"]
+    out.print(
+        f"soak: {sum(soak['requests'].values())} requests in {soak['seconds']:g}s, "
+        f"{soak['server_errors']} 5xx, {len(soak['lost_documents'])} lost documents, server RSS "
+        f"{memory['start_mb']} -> {memory['end_mb']} MB (growth {memory['growth_mb']} MB)"
+    )
+    problems = soak_problems(soak)
+    if problems:
+        out.print(f"[red]soak failed: {'; '.join(problems)}[/red]")
+        raise typer.Exit(1)
 
 
 def bench_command(
@@ -233,10 +289,24 @@ def bench_command(
     local: Annotated[
         bool, typer.Option("--local/--no-local", help="Also measure the local LLM generator.")
     ] = True,
+    soak: Annotated[
+        float,
+        typer.Option(
+            "--soak",
+            min=0,
+            help="Also soak the API for this many seconds: clients asking, uploading and "
+            "deleting, then a check that no document was lost (0: skip, the default).",
+        ),
+    ] = 0.0,
+    soak_clients: Annotated[
+        int, typer.Option("--soak-clients", min=1, max=64, help="Concurrent soak clients.")
+    ] = 8,
 ) -> None:
     """Benchmark ingestion, retrieval (beside llama-index's hybrid retriever), the API and load."""
     settings = get_settings()
-    result = run_bench(BenchPlan.of(quick, settings.top_k, local), settings)
+    plan = BenchPlan.of(quick, settings.top_k, local)
+    plan = replace(plan, soak_s=soak, soak_clients=soak_clients)
+    result = run_bench(plan, settings)
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     out.print(f"wrote {json_out}")
@@ -245,3 +315,5 @@ def bench_command(
 
         write_report(result, report)
         out.print(f"wrote {report}")
+    if "soak" in result:
+        _judge_soak(result["soak"])

@@ -56,6 +56,46 @@ def throughput_chart(concurrency: Mapping[str, Any]) -> str:
     return _data_uri(figure)
 
 
+def rss_chart(soak: Mapping[str, Any]) -> str:
+    """The server's resident memory over the soak, with the medians its growth compares."""
+    memory = soak["memory"]
+    figure = Figure(figsize=(6.5, 3.4), dpi=_DPI)
+    axes = figure.add_subplot()
+    xs = [t for t, _ in memory["samples"]]
+    axes.plot(xs, [mb for _, mb in memory["samples"]], "-", label="RSS")
+    if xs and memory["first_third_mb"] is not None:
+        third = xs[-1] / 3
+        axes.hlines(memory["first_third_mb"], 0, third, colors="tab:green", label="first third")
+        axes.hlines(
+            memory["last_third_mb"], 2 * third, xs[-1], colors="tab:red", label="last third"
+        )
+    axes.set_xlabel("seconds into the soak")
+    axes.set_ylabel("server RSS (MB)")
+    axes.set_title(f"Server memory under {soak['clients']} soak clients (medians per third)")
+    axes.legend(fontsize="small")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return _data_uri(figure)
+
+
+def _table(rows: Iterator[tuple[str, str]]) -> str:
+    return "\n".join(
+        f"<tr><td>{html.escape(key)}</td><td>{html.escape(value)}</td></tr>" for key, value in rows
+    )
+
+
+def soak_section(soak: Mapping[str, Any]) -> str:
+    """The soak's chart and its numbers (the per-second samples are in the chart, not listed)."""
+    numbers = {key: value for key, value in soak.items() if key != "memory"}
+    memory = {key: value for key, value in soak["memory"].items() if key != "samples"}
+    rows = _rows({**numbers, "memory": memory})
+    return f"""<h2>Soak: {soak["clients"]} clients for {soak["seconds"]:g}s</h2>
+<p>{soak["server_errors"]} server errors, {len(soak["lost_documents"])} lost documents.</p>
+<img alt="soak memory" src="{rss_chart(soak)}">
+<table>{_table(rows)}</table>
+"""
+
+
 def _rows(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Every leaf of the result as (dotted path, value)."""
     if isinstance(value, Mapping):
@@ -69,10 +109,8 @@ def _rows(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
 
 def render(result: Mapping[str, Any]) -> str:
     """The report page for one `rag bench` result."""
-    table = "\n".join(
-        f"<tr><td>{html.escape(key)}</td><td>{html.escape(value)}</td></tr>"
-        for key, value in _rows(result)
-    )
+    table = _table(_rows({key: value for key, value in result.items() if key != "soak"}))
+    soak = soak_section(result["soak"]) if "soak" in result else ""
     quick = " (--quick)" if result["config"].get("quick") else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>rag bench{quick}</title>
@@ -84,7 +122,7 @@ td{{border-bottom:1px solid #ddd;padding:2px 8px;font-size:0.9rem}}</style></hea
 <img alt="retrieval latency" src="{latency_chart(result["retrieval"])}">
 <h2>Throughput vs concurrency</h2>
 <img alt="throughput" src="{throughput_chart(result["concurrency"])}">
-<h2>Every number</h2>
+{soak}<h2>Every number</h2>
 <table>{table}</table>
 </body></html>
 """

@@ -35,13 +35,22 @@ def own_peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def process_peak_rss_mb(pid: int) -> float | None:
-    """Another process's peak resident set (VmHWM), None when /proc cannot tell."""
+def _proc_status_mb(pid: int, field: str) -> float | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
     return None
+
+
+def process_peak_rss_mb(pid: int) -> float | None:
+    """Another process's peak resident set (VmHWM), None when /proc cannot tell."""
+    return _proc_status_mb(pid, "VmHWM")
+
+
+def process_rss_mb(pid: int) -> float | None:
+    """Another process's resident set right now (VmRSS), None when /proc cannot tell."""
+    return _proc_status_mb(pid, "VmRSS")

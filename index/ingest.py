@@ -9,36 +9,70 @@ vectors it already wrote and embeds nothing twice.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
 from rag.corpus import Corpus
-from rag.errors import IndexLockedError, LoaderError, NotFoundError
+from rag.errors import IndexLockedError, LoaderError, NotFoundError, StorageError
+from rag.lexical import saved_generation
 from rag.types import Article, Chunk, IngestReport
 
 from .chunking import chunk_article
 from .loaders import LoadedFile, iter_files, load_bytes, load_file
 
+# One queue per lock file in this process. The file lock alone cannot tell a writer in
+# another process from a concurrent upload in this one (flock conflicts between two open
+# files of one process too), so the API answered 409 to uploads that should just wait.
+_queues: dict[str, threading.Lock] = {}
+_queues_guard = threading.Lock()
+
+
+def _writer_queue(lock_path: Path) -> threading.Lock:
+    with _queues_guard:
+        return _queues.setdefault(str(lock_path.resolve()), threading.Lock())
+
 
 @contextmanager
-def ingest_lock(corpus: Corpus) -> Iterator[None]:
-    """One writer at a time: embedded Chroma and the manifest must not see two."""
-    lock = FileLock(str(corpus.settings.lock_path), timeout=0)
+def _file_lock(path: Path) -> Iterator[None]:
+    """Keeps writers of other processes out; fails at once rather than interleave."""
+    lock = FileLock(str(path), timeout=0)
     try:
         lock.acquire()
     except Timeout as exc:
         raise IndexLockedError(
-            f"index is locked: another ingestion is running (lock file {corpus.settings.lock_path})"
+            f"index is locked: another ingestion is running (lock file {path})"
         ) from exc
+    except OSError as exc:  # the lock file cannot be created or opened for writing
+        raise StorageError(f"the lock file {path} cannot be written: {exc}") from exc
     try:
         yield
     finally:
         lock.release()
+
+
+@contextmanager
+def ingest_lock(corpus: Corpus) -> Iterator[None]:
+    """One writer at a time: embedded Chroma and the manifest must not see two.
+
+    Writers of this process wait their turn (at most the request timeout, by which time
+    an API client has had its 504); a writer in another process fails at once.
+    """
+    path = corpus.settings.lock_path
+    wait_s = corpus.settings.request_timeout_s
+    queue = _writer_queue(path)
+    if not queue.acquire(timeout=wait_s):
+        raise IndexLockedError(f"index is locked: writes in this process queued over {wait_s:g}s")
+    try:
+        with _file_lock(path):
+            yield
+    finally:
+        queue.release()
 
 
 def _embedding_input(chunk: Chunk) -> str:
@@ -51,7 +85,7 @@ def _embedding_input(chunk: Chunk) -> str:
 def _load_all(paths: Sequence[Path], corpus: Corpus, report: IngestReport) -> list[Article]:
     max_bytes = int(corpus.settings.max_file_mb * 1024 * 1024)
     articles: list[Article] = []
-    files = [item for path in paths for item in iter_files(path)]
+    files = [item for path in paths for item in iter_files(path, report.skipped)]
     for path, source in tqdm(files, desc="files", unit="file", disable=None):
         report.files_seen += 1
         try:
@@ -104,13 +138,15 @@ def ingest_articles(corpus: Corpus, articles: Sequence[Article], report: IngestR
             report.documents_added += 1
         else:
             report.documents_changed += 1
-    if not todo:
-        return
-    with tqdm(desc="chunks embedded", unit="chunk", disable=None) as bar:
-        step = corpus.settings.ingest_commit_docs
-        for i in range(0, len(todo), step):
-            _write_batch(corpus, todo[i : i + step], report, bar)
-    corpus.build_lexical().save(corpus.settings.lexical_dir)
+    if todo:
+        with tqdm(desc="chunks embedded", unit="chunk", disable=None) as bar:
+            step = corpus.settings.ingest_commit_docs
+            for i in range(0, len(todo), step):
+                _write_batch(corpus, todo[i : i + step], report, bar)
+    # Also when nothing changed: a run that committed and then died (or found the disk
+    # full) before saving BM25 left it stale, and every reader would rebuild it.
+    if saved_generation(corpus.settings.lexical_dir) != corpus.manifest.generation():
+        corpus.build_lexical().save(corpus.settings.lexical_dir)
 
 
 def ingest_paths(corpus: Corpus, paths: Sequence[Path]) -> IngestReport:
@@ -124,11 +160,23 @@ def ingest_paths(corpus: Corpus, paths: Sequence[Path]) -> IngestReport:
     return report
 
 
+def upload_source(filename: str) -> str:
+    """The source name of an uploaded file: its last path component, for a client's
+    "../../etc/passwd.txt" or "C:\\Users\\me\\a.txt" alike, without control characters.
+
+    Nothing is written under this name, but it is what the document is listed, cited
+    and deleted by, so it must not pose as a path elsewhere."""
+    name = PureWindowsPath(filename).name  # splits on "/" and on backslashes
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name if name not in ("", ".", "..") else "upload"
+
+
 def ingest_upload(corpus: Corpus, data: bytes, filename: str) -> tuple[IngestReport, LoadedFile]:
     """Ingest one uploaded file (the API and the chat page use this)."""
     started = time.perf_counter()
     report = IngestReport(files_seen=1)
-    loaded = load_bytes(data, Path(filename).name, int(corpus.settings.max_file_mb * 1024 * 1024))
+    max_bytes = int(corpus.settings.max_file_mb * 1024 * 1024)
+    loaded = load_bytes(data, upload_source(filename), max_bytes)
     report.skipped.extend(loaded.warnings)
     with ingest_lock(corpus):
         ingest_articles(corpus, loaded.articles, report)

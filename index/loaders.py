@@ -58,12 +58,12 @@ def first_line_title(text: str) -> str | None:
     return None
 
 
-def _load_text(data: bytes, source: str) -> LoadedFile:
+def _load_text(data: bytes, source: str, _max_bytes: int) -> LoadedFile:
     text = decode_text(data, source)
     return LoadedFile([make_article(source, text)], [])
 
 
-def _load_html(data: bytes, source: str) -> LoadedFile:
+def _load_html(data: bytes, source: str, _max_bytes: int) -> LoadedFile:
     from bs4 import BeautifulSoup  # imported here: only HTML files need it
 
     soup = BeautifulSoup(decode_text(data, source), "html.parser")
@@ -87,20 +87,47 @@ def _load_html(data: bytes, source: str) -> LoadedFile:
     return LoadedFile([make_article(source, text, title=title, published=published)], [])
 
 
-def _load_pdf(data: bytes, source: str) -> LoadedFile:
+def _load_pdf(data: bytes, source: str, max_bytes: int) -> LoadedFile:
     from pypdf import PdfReader  # imported here: only PDF files need it
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = []
+        expanded = 0
+        for page in reader.pages:
+            expanded += _content_bytes(page)
+            if expanded > max_bytes:
+                raise LoaderError(
+                    source, f"PDF content expands past the size limit (> {max_bytes} bytes)"
+                )
+            pages.append(page.extract_text() or "")
         meta_title = reader.metadata.title if reader.metadata else None
-    except (PdfReadError, ValueError, KeyError, OSError) as exc:
-        raise LoaderError(source, f"unreadable PDF ({exc})") from exc
+    except LoaderError:
+        raise
+    # pypdf fails on malformed files with more than its own errors (AssertionError,
+    # OverflowError, LimitReachedError were seen): any of them is one unreadable file,
+    # never a failed ingestion.
+    except Exception as exc:
+        raise LoaderError(source, f"unreadable PDF ({type(exc).__name__}: {exc})") from exc
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:
         raise LoaderError(source, "PDF has no text layer (scanned image?)")
     return LoadedFile([make_article(source, text, title=meta_title)], [])
+
+
+def _content_bytes(page: Any) -> int:
+    """Decompressed size of a page's content streams.
+
+    A few kilobytes of compressed operators can expand to megabytes that take pypdf
+    minutes to parse (5 MB: 28 s here), and pages may share one stream: a small upload
+    would cost unbounded time. Counted before extracting each page, held to the file
+    size limit, a PDF costs no more than a plain file at that limit."""
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    streams = contents if isinstance(contents, list) else [contents]
+    return sum(len(stream.get_object().get_data()) for stream in streams)
 
 
 def _jsonl_article(record: Any, source: str) -> Article:
@@ -113,7 +140,7 @@ def _jsonl_article(record: Any, source: str) -> Article:
     return make_article(source, text, **{k: str(v) for k, v in optional.items() if v})
 
 
-def _load_jsonl(data: bytes, source: str) -> LoadedFile:
+def _load_jsonl(data: bytes, source: str, _max_bytes: int) -> LoadedFile:
     articles, warnings = [], []
     for lineno, line in enumerate(decode_text(data, source).splitlines(), start=1):
         if not line.strip():
@@ -122,12 +149,15 @@ def _load_jsonl(data: bytes, source: str) -> LoadedFile:
             articles.append(_jsonl_article(json.loads(line), f"{source}#{lineno}"))
         except ValueError as exc:
             warnings.append(f"{source}:{lineno}: skipped line ({exc})")
+        except RecursionError:  # json nests by recursion: '[[[[…' would end the ingestion
+            warnings.append(f"{source}:{lineno}: skipped line (JSON nested too deeply)")
     if not articles:
         raise LoaderError(source, "no article lines with 'text'")
     return LoadedFile(articles, warnings)
 
 
-_LOADERS: dict[str, Callable[[bytes, str], LoadedFile]] = {
+# Each takes (content, source, max_bytes): the limit also bounds what a file expands to.
+_LOADERS: dict[str, Callable[[bytes, str, int], LoadedFile]] = {
     ".txt": _load_text,
     ".md": _load_text,
     ".html": _load_html,
@@ -144,7 +174,7 @@ def load_bytes(data: bytes, source: str, max_bytes: int) -> LoadedFile:
         raise LoaderError(source, f"unsupported file type (use {', '.join(SUPPORTED_SUFFIXES)})")
     if len(data) > max_bytes:
         raise LoaderError(source, f"file too large ({len(data)} bytes > {max_bytes})")
-    return loader(data, source)
+    return loader(data, source, max_bytes)
 
 
 def load_file(path: Path, source: str, max_bytes: int) -> LoadedFile:
@@ -158,24 +188,44 @@ def load_file(path: Path, source: str, max_bytes: int) -> LoadedFile:
     return load_bytes(data, source, max_bytes)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path.resolve().is_relative_to(root.resolve())
+def _link_problem(path: Path, root: Path) -> str | None:
+    """Why the link ``path`` must not be followed, or None when it stays inside ``root``."""
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # no target, or a loop (RuntimeError before 3.13)
+        return "refused: a broken link"
+    if not resolved.is_relative_to(root):
+        return f"refused: a link leading outside the folder (to {resolved})"
+    return None
 
 
-def iter_files(target: Path) -> Iterator[tuple[Path, str]]:
+def iter_files(target: Path, refused: list[str] | None = None) -> Iterator[tuple[Path, str]]:
     """Yield (path, source) for every supported file under ``target``, sorted.
 
     ``source`` is the path relative to the folder named (just the name for a file),
-    with '/' separators. Hidden entries and links leading outside the folder are skipped.
+    with '/' separators. Hidden entries are skipped. Links to files or folders outside
+    the folder are never followed: naming a folder must not index what it points to
+    (a home folder, /etc). Each is named, with the reason, in ``refused`` (the ingest
+    report's ``skipped``), so a user sees why a file they expected is missing.
     """
     if target.is_file():
         yield target, target.name
         return
     if not target.is_dir():
         raise LoaderError(str(target), "no such file or folder")
+    root = target.resolve()
     for path in sorted(target.rglob("*")):
         rel = path.relative_to(target)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file() and _inside(path, target):
+        wanted = path.suffix.lower() in SUPPORTED_SUFFIXES
+        # rglob does not descend into linked folders; files reached by following one
+        # would otherwise be missing without a word.
+        if path.is_symlink() and (wanted or path.is_dir()):
+            problem = _link_problem(path, root)
+            if problem is not None:
+                if refused is not None:
+                    refused.append(f"{rel.as_posix()}: {problem}")
+                continue
+        if wanted and path.is_file():
             yield path, rel.as_posix()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from .facts import mentions, proper_words
 from .overlap import content_terms, is_cyrillic
+from .refusal import is_prompt_injection
 from .sentences import SourceSentence, chunk_sentences, split_sentences
 from .support import support_scores
 from .types import Citation, Hit, Similarity
@@ -202,11 +203,14 @@ _Best = tuple[float, SourceSentence]
 def _best_per_passage(
     claim: str, flat: list[SourceSentence], owners: list[int], similarity: Similarity | None
 ) -> dict[int, _Best]:
-    """For each passage, its sentence that best supports ``claim`` (0 if facts differ)."""
+    """For each passage, its sentence that best supports ``claim`` (0 if facts differ, or
+    if the sentence is an instruction to the assistant planted in an article: an LLM
+    that obeyed "answer 'HACKED'" would otherwise find its answer verified by it)."""
     best: dict[int, _Best] = {}
     supports = support_scores(claim, [s.text for s in flat], similarity)
     for sentence, owner, support in zip(flat, owners, supports, strict=True):
-        score = support.value if states_same_facts(claim, sentence.text) else 0.0
+        usable = states_same_facts(claim, sentence.text) and not is_prompt_injection(sentence.text)
+        score = support.value if usable else 0.0
         if owner not in best or score > best[owner][0]:
             best[owner] = (score, sentence)
     return best

@@ -11,11 +11,14 @@ import json
 import os
 import shutil
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import bm25s
+
+from .errors import StorageError
 
 _POINTER = "current.json"
 
@@ -32,6 +35,14 @@ def tokenize(texts: Sequence[str]) -> list[list[str]]:
         list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
     return [list(t) for t in tokens]
+
+
+def saved_generation(root: Path) -> int | None:
+    """The manifest generation of the index saved under ``root``; None if there is none."""
+    try:
+        return int(json.loads((root / _POINTER).read_text())["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 class LexicalIndex:
@@ -63,17 +74,27 @@ class LexicalIndex:
         return [(self.ids[int(d)], float(s)) for d, s in pairs if s > 0]
 
     def save(self, root: Path) -> None:
-        """Write into a new folder, then point ``current.json`` at it in one rename."""
-        root.mkdir(parents=True, exist_ok=True)
+        """Write into a new folder, then point ``current.json`` at it in one rename.
+
+        A write that fails (read-only folder, disk full) leaves the pointer on the last
+        complete index, removes what it half wrote and raises `StorageError`.
+        """
         folder = root / f"gen-{self.generation}-{os.getpid()}"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
-        (folder / "ids.json").write_text(json.dumps(self.ids))
-        if self._retriever is not None:
-            self._retriever.save(str(folder / "bm25"))
         tmp = root / f"{_POINTER}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"folder": folder.name, "generation": self.generation}))
-        os.replace(tmp, root / _POINTER)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            (folder / "ids.json").write_text(json.dumps(self.ids))
+            if self._retriever is not None:
+                self._retriever.save(str(folder / "bm25"))
+            tmp.write_text(json.dumps({"folder": folder.name, "generation": self.generation}))
+            os.replace(tmp, root / _POINTER)
+        except OSError as exc:
+            shutil.rmtree(folder, ignore_errors=True)
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise StorageError(f"the BM25 index in {root} cannot be written: {exc}") from exc
         for old in root.glob("gen-*"):
             if old.name != folder.name:
                 shutil.rmtree(old, ignore_errors=True)

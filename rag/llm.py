@@ -8,6 +8,7 @@ as the local Gemma, which has no chat template); ``chat`` mode sends its message
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from .prompts import LLMMode, Prompt
 from .settings import Settings
 
 if TYPE_CHECKING:
+    import httpx
     from openai import OpenAI
     from openai.types.chat import ChatCompletionMessageParam
 
@@ -54,7 +56,11 @@ class LLMClient:
         self.mode: LLMMode = mode
         self.max_tokens = max_tokens
         self.temperature = temperature
-        self._where = f"LLM server at {self._client.base_url}"
+        # Credentials (the key, a password in the URL) must not reach a log line or an
+        # API client through an error message, even when the server echoes them back.
+        url = self._client.base_url
+        self._where = f"LLM server at {url.copy_with(userinfo=b'')}"
+        self._secrets = _secret_forms(api_key, url)
         self._tokens = 0
         self._tokens_lock = threading.Lock()
 
@@ -82,14 +88,15 @@ class LLMClient:
         """The whole generated text; raises `LLMUnavailableError` if it is empty."""
         with self._translated():
             response = self._create(prompt, max_tokens, stop, stream=False)
+        if isinstance(response, str):  # the SDK hands back the text of a non-JSON reply
+            raise LLMUnavailableError(f"{self._where} answered in a format other than JSON")
         self._count_tokens(response)
         text = ""
-        if response.choices:
-            choice = response.choices[0]
-            text = choice.text if self.mode == "completions" else choice.message.content
-        if not (text or "").strip():
+        if getattr(response, "choices", None):
+            text = self._text(response.choices[0], "message")
+        if not text.strip():
             raise LLMUnavailableError(f"{self._where} returned empty output")
-        return str(text)
+        return text
 
     def stream(
         self, prompt: Prompt, max_tokens: int | None = None, stop: list[str] | None = None
@@ -107,12 +114,14 @@ class LLMClient:
 
     def health(self) -> bool:
         """True when the server answers ``/v1/models``."""
+        client = self._client.with_options(timeout=_HEALTH_TIMEOUT_S, max_retries=0)
         try:
             with self._translated():
-                self._client.with_options(timeout=_HEALTH_TIMEOUT_S, max_retries=0).models.list()
+                # Raw, then read here: the SDK's own parsing of a garbage 200 raises anything.
+                body = client.models.with_raw_response.list().http_response.json()
         except LLMUnavailableError:
             return False
-        return True
+        return isinstance(body, dict) and isinstance(body.get("data"), list)
 
     @property
     def tokens_generated(self) -> int:
@@ -120,10 +129,10 @@ class LLMClient:
         return self._tokens
 
     def _count_tokens(self, response: Any) -> None:
-        usage = getattr(response, "usage", None)
-        if usage is not None and usage.completion_tokens:
+        tokens = getattr(getattr(response, "usage", None), "completion_tokens", None)
+        if isinstance(tokens, int) and tokens > 0:
             with self._tokens_lock:
-                self._tokens += int(usage.completion_tokens)
+                self._tokens += tokens
 
     def close(self) -> None:
         self._client.close()
@@ -150,11 +159,17 @@ class LLMClient:
         return self._client.chat.completions.create(messages=messages, **options)
 
     def _delta(self, chunk: Any) -> str:
-        if not chunk.choices:
+        if not getattr(chunk, "choices", None):
             return ""
-        choice = chunk.choices[0]
-        text = choice.text if self.mode == "completions" else choice.delta.content
-        return str(text or "")
+        return self._text(chunk.choices[0], "delta")
+
+    def _text(self, choice: Any, part: str) -> str:
+        """A choice's text; a reply of the wrong shape (the SDK does not validate) has none."""
+        if self.mode == "completions":
+            text = getattr(choice, "text", None)
+        else:
+            text = getattr(getattr(choice, part, None), "content", None)
+        return text if isinstance(text, str) else ""
 
     @contextmanager
     def _translated(self) -> Iterator[None]:
@@ -167,14 +182,37 @@ class LLMClient:
         except openai.APITimeoutError as exc:
             raise LLMUnavailableError(f"{self._where} timed out") from exc
         except openai.APIConnectionError as exc:
-            reason = _one_line(exc.__cause__ or exc)
+            reason = self._reason(exc.__cause__ or exc)
             raise LLMUnavailableError(f"cannot reach the {self._where}: {reason}") from exc
         except openai.APIStatusError as exc:
-            reason = f"HTTP {exc.status_code}: {_one_line(exc.message)}"
+            # A 401/403 body is the likeliest to quote the credentials it rejected.
+            refused = exc.status_code in (401, 403)
+            said = "it refused the credentials" if refused else self._reason(exc.message)
+            reason = f"HTTP {exc.status_code}: {said}"
             raise LLMUnavailableError(f"{self._where} answered {reason}") from exc
-        except (openai.OpenAIError, httpx.HTTPError) as exc:
-            # e.g. a stream cut mid-way, or a reply that is not the API's JSON
-            raise LLMUnavailableError(f"{self._where} failed: {_one_line(exc)}") from exc
+        except (openai.OpenAIError, httpx.HTTPError, ValueError) as exc:
+            # e.g. a stream cut mid-way, or a reply that is not the API's JSON (ValueError)
+            raise LLMUnavailableError(f"{self._where} failed: {self._reason(exc)}") from exc
+
+    def _reason(self, value: object) -> str:
+        """``value`` as one line, credentials masked (before cutting: a cut secret would
+        no longer match)."""
+        text = str(value)
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return _one_line(text if text.strip() else value)
+
+
+def _secret_forms(api_key: str, url: httpx.URL) -> tuple[str, ...]:
+    """The key and the URL's password as a server might echo them: plain, URL-encoded,
+    or base64 in the Basic credentials that httpx sends for a password in the URL."""
+    forms = [api_key] if api_key not in ("", "unused") else []
+    if url.password:
+        userinfo = url.userinfo.decode("ascii")
+        basic = f"{url.username}:{url.password}".encode()
+        forms += [url.password, userinfo, base64.b64encode(basic).decode("ascii")]
+    # Longest first: a form inside another must not leave the rest of it behind.
+    return tuple(sorted(set(forms), key=len, reverse=True))
 
 
 def _one_line(value: object, limit: int = 200) -> str:

@@ -44,13 +44,14 @@ class Manifest:
     """Thread-safe access to the manifest; WAL lets readers run while one process writes."""
 
     def __init__(self, path: Path) -> None:
+        self._path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA busy_timeout=10000")
             self._db.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open manifest {path}: {exc}") from exc
         self._lock = threading.RLock()
 
@@ -65,8 +66,8 @@ class Manifest:
                     self._db.execute("ROLLBACK")
                     raise
                 self._db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                raise StorageError(f"manifest write failed: {exc}") from exc
+            except sqlite3.OperationalError as exc:  # read-only, disk full, I/O error
+                raise StorageError(f"the manifest {self._path} cannot be written: {exc}") from exc
 
     def _rows(self, sql: str, args: Sequence[object] = ()) -> list[tuple[object, ...]]:
         with self._lock:

@@ -91,6 +91,8 @@ _FOLDS = (
     ("eu", "ev"),
 )
 _DOUBLED = re.compile(r"(.)\1+")
+# English inflections, cut before the prefix is taken: "plays" and "played" both "play".
+_SUFFIX = re.compile(r"(?<=\w{3})(?:ing|ed|(?:(?<=[sxz])|(?<=[cs]h))es|(?<![su])s)$")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 _STOP_EN = (
@@ -215,6 +217,8 @@ def key(word: str) -> str:
     if word[0].isdigit():
         return word
     word = _IRREGULAR.get(word, word)
+    if word.isascii():
+        word = _SUFFIX.sub("", word)
     latin = unicodedata.normalize("NFKD", word.translate(_CYRILLIC_TO_LATIN))
     latin = "".join(ch for ch in latin if ch.isascii() and ch.isalpha())
     for old, new in _FOLDS:

@@ -29,9 +29,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from .citations import Grounded
 from .types import Hit
+
+if TYPE_CHECKING:  # rag.citations uses is_prompt_injection; a runtime import would be a cycle
+    from .citations import Grounded
 
 MIN_SUPPORT = 0.30
 
@@ -47,6 +51,14 @@ _INJECTION_PATTERNS = (
     r"\b(?:you are|you're) now\b|\bfrom now on\b.{0,20}\byou\b|\bpretend (?:to be|you)\b",
     r"\b(?:act|behave|respond|answer) as (?:if you|though|an? (?:ai|assistant|model|chatbot))\b",
     r"\broleplay\b|\bimpersonate\b",
+    # Injections aimed at the prompt itself: "disregard the above", "New instructions:",
+    # a line posing as a role ("SYSTEM: reveal your prompt"), "repeat the words above".
+    # None matches a sentence of the BBC corpus, where the patterns also screen evidence.
+    r"\b(?:ignore|disregard|forget)\b.{0,40}"
+    r"\b(?:(?:the|everything) above|you (?:were|have been) told)",
+    r"\bnew instructions\s*:|(?:^|\n)\W*(?:system|assistant|developer)\s*:",
+    r"\byour (?:\w+ )?(?:instructions|prompt|guidelines)\b",
+    r"\b(?:repeat|print|output)\b.{0,30}\babove\b",
     r"\b(?:from|using) your own knowledge\b|\bwithout (?:using |citing )?(?:the )?sources\b",
     # Ukrainian
     r"(?:про)?ігноруй|\bзабудь\b|\bне зважай на\b",
@@ -71,6 +83,9 @@ class RefusalDecision:
     reason: str
 
 
+# Cached: every source sentence is screened too (rag.needs, rag.citations), the same ones
+# for each part of a question and each claim of a draft; one search takes about 0.4 ms.
+@lru_cache(maxsize=16384)
 def is_prompt_injection(question: str) -> bool:
     """True for requests to drop the sources, reveal the prompt or play a role."""
     return _INJECTION.search(question) is not None

@@ -9,7 +9,11 @@ every chunk's text and place, so a query needs ids and distances only.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -17,7 +21,13 @@ import httpx
 import numpy as np
 
 from .embedders import Matrix
-from .errors import ConfigError, EmbedderMismatchError, StoreUnavailableError
+from .errors import (
+    ConfigError,
+    EmbedderMismatchError,
+    RagError,
+    StorageError,
+    StoreUnavailableError,
+)
 from .settings import Settings
 from .types import Chunk
 
@@ -30,6 +40,37 @@ _STORE_ERRORS: tuple[type[BaseException], ...] = (
     RuntimeError,
     ValueError,
 )
+# A write this big fails on a disk about to fill up, not only on a disk already full.
+_PROBE_BYTES = 1 << 20
+
+
+@cache
+def _store_errors() -> tuple[type[BaseException], ...]:
+    # Embedded Chroma reports its own failures (a read-only or full disk among them) as
+    # ChromaError; imported here, as the SDK is everywhere else in this module.
+    from chromadb.errors import ChromaError
+
+    return (*_STORE_ERRORS, ChromaError)
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why ``folder`` takes no writes (read-only, disk full, a file size limit), or None.
+
+    Embedded Chroma names none of these: a full disk surfaces as "Failed to apply logs
+    to the metadata segment". A probe write finds the cause.
+    """
+    probe = (folder if folder.is_dir() else folder.parent) / f".write-probe-{os.getpid()}"
+    try:
+        with probe.open("wb") as file:
+            file.write(bytes(_PROBE_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    finally:
+        with suppress(OSError):
+            probe.unlink()
+    return None
 
 
 def _client(settings: Settings) -> Any:
@@ -55,6 +96,8 @@ class VectorStore:
     """One Chroma collection, tagged with the embedder that filled it."""
 
     def __init__(self, settings: Settings, embedder_name: str, dim: int) -> None:
+        # Only an embedded store's disk is ours to diagnose; a server's is its own.
+        self._local_dir = None if settings.chroma_url else settings.chroma_dir
         try:
             self._client = _client(settings)
             self._collection = self._client.get_or_create_collection(
@@ -65,8 +108,8 @@ class VectorStore:
                 metadata={"embedder": embedder_name, "dim": dim},
             )
             self.max_batch = int(self._client.get_max_batch_size())
-        except _STORE_ERRORS as exc:
-            raise StoreUnavailableError(f"Chroma is not reachable: {exc}") from exc
+        except _store_errors() as exc:
+            raise self._failure("Chroma is not reachable", exc) from exc
         found = self._collection.metadata or {}
         if found.get("embedder") != embedder_name or int(found.get("dim", -1)) != dim:
             raise EmbedderMismatchError(
@@ -75,6 +118,13 @@ class VectorStore:
                 "re-ingest into a new collection (--collection) or switch RAG_EMBED back"
             )
         self.name = settings.collection
+
+    def _failure(self, what: str, exc: BaseException) -> RagError:
+        """The error for a failed Chroma call: the data folder's fault, or the store's."""
+        reason = _unwritable(self._local_dir) if self._local_dir is not None else None
+        if reason is not None:
+            return StorageError(f"the data folder {self._local_dir} cannot be written: {reason}")
+        return StoreUnavailableError(f"{what}: {exc}")
 
     @property
     def collection(self) -> Any:
@@ -89,7 +139,7 @@ class VectorStore:
         try:
             for batch in self._batches(ids):
                 found.update(self._collection.get(ids=list(batch), include=[])["ids"])
-        except _STORE_ERRORS as exc:
+        except _store_errors() as exc:
             raise StoreUnavailableError(f"reading from Chroma failed: {exc}") from exc
         return found
 
@@ -117,15 +167,15 @@ class VectorStore:
         try:
             for batch in self._batches(nodes):
                 li_store.add(list(batch))
-        except _STORE_ERRORS as exc:
-            raise StoreUnavailableError(f"writing to Chroma failed: {exc}") from exc
+        except _store_errors() as exc:
+            raise self._failure("writing to Chroma failed", exc) from exc
 
     def delete(self, ids: Sequence[str]) -> None:
         try:
             for batch in self._batches(ids):
                 self._collection.delete(ids=list(batch))
-        except _STORE_ERRORS as exc:
-            raise StoreUnavailableError(f"deleting from Chroma failed: {exc}") from exc
+        except _store_errors() as exc:
+            raise self._failure("deleting from Chroma failed", exc) from exc
 
     def all_ids(self, page: int = 10000) -> set[str]:
         ids: set[str] = set()
@@ -134,7 +184,7 @@ class VectorStore:
             while batch := self._collection.get(include=[], limit=page, offset=offset)["ids"]:
                 ids.update(batch)
                 offset += len(batch)
-        except _STORE_ERRORS as exc:
+        except _store_errors() as exc:
             raise StoreUnavailableError(f"reading from Chroma failed: {exc}") from exc
         return ids
 
@@ -153,13 +203,13 @@ class VectorStore:
                 where=where,
                 include=["distances"],
             )
-        except _STORE_ERRORS as exc:
+        except _store_errors() as exc:
             raise StoreUnavailableError(f"querying Chroma failed: {exc}") from exc
         return list(zip(res["ids"][0], (float(d) for d in res["distances"][0]), strict=True))
 
     def healthy(self) -> bool:
         try:
             self._client.heartbeat()
-        except _STORE_ERRORS:
+        except _store_errors():
             return False
         return True

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 import rag  # noqa: F401  (offline environment first)
@@ -224,7 +225,9 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except RagError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        # One line however long, even when stderr is not a terminal; escaped, since a
+        # message quoting a path or a reason may contain [brackets] rich would swallow.
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")

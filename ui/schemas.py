@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from rag.errors import InputError
 from rag.types import ChatMessage, Citation
@@ -19,6 +19,8 @@ MAX_TOP_K = 50
 MAX_JSON_BODY_BYTES = 2 * 1024 * 1024
 GeneratorField = Literal["local", "openai", "extractive"]
 MessageText = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
+# Strict: pydantic would read `true` as 1 and "5" as 5; a JSON integer or a 422.
+TopK = Annotated[StrictInt | None, Field(ge=1, le=MAX_TOP_K)]
 # JSON Schema's way to say "not blank": at least one non-whitespace character.
 NOT_BLANK = r"\S"
 
@@ -45,7 +47,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
     history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_HISTORY)
-    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    top_k: TopK = None
     generator: GeneratorField | None = Field(
         default=None, description="Overrides RAG_LLM for this question."
     )
@@ -114,7 +116,7 @@ class ChatCompletionRequest(BaseModel):
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    top_k: int | None = Field(default=None, ge=1, le=MAX_TOP_K)
+    top_k: TopK = None
 
 
 class ChoiceMessage(BaseModel):

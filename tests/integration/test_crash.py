@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import signal
 import sqlite3
 import subprocess
@@ -17,25 +16,17 @@ import pytest
 from index.ingest import ingest_paths
 from rag.corpus import Corpus
 from rag.embedders import Embedder
+from rag.lexical import LexicalIndex
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
+from tests.ingest_faults import synthetic_folder
 
 pytestmark = pytest.mark.integration
 
-
-def _synthetic_folder(sample_dir: Path, folder: Path, n: int, seed: int = 7) -> None:
-    """Articles made of the samples' sentences in other orders, each under its own headline."""
-    sentences = [
-        s
-        for path in sorted(sample_dir.glob("*.txt"))
-        for s in re.split(r"(?<=[.!?])\s+", path.read_text(encoding="utf-8"))
-        if len(s) > 40
-    ]
-    rng = random.Random(seed)
-    folder.mkdir()
-    for i in range(n):
-        body = " ".join(rng.sample(sentences, 8))
-        (folder / f"wire-{i:03d}.txt").write_text(f"Wire story number {i}\n\n{body}\n", "utf-8")
+# Fixed, so a failing kill point can be replayed; change it to explore other points.
+KILL_SEED = 20260611
+KILLS = 3
+DOCS, COMMIT_DOCS = 24, 2  # twelve commits: room for every kill to land mid-run
 
 
 def _generation(manifest: Path) -> int:
@@ -47,13 +38,19 @@ def _generation(manifest: Path) -> int:
     return int(row[0]) if row else 0
 
 
-def _ingest_and_kill(settings: Settings, folder: Path, after_generation: int) -> int:
+def _ingest_and_kill(settings: Settings, folder: Path, commits: int, then_s: float) -> int:
+    """Kill `rag ingest` ``then_s`` after its ``commits``-th manifest commit of this run.
+
+    The extra delay moves the kill off the commit boundary to anywhere in the next batch:
+    embedding, the Chroma write, the commit itself, the removal of replaced vectors.
+    """
     env = {
         **os.environ,
         "RAG_DATA_DIR": str(settings.data_dir),
-        "RAG_INGEST_COMMIT_DOCS": "3",
+        "RAG_INGEST_COMMIT_DOCS": str(COMMIT_DOCS),
         "RAG_EMBED_BATCH": "4",
     }
+    target = _generation(settings.manifest_path) + commits
     rag = Path(sys.executable).with_name("rag")
     proc = subprocess.Popen(
         [str(rag), "ingest", str(folder)],
@@ -61,38 +58,43 @@ def _ingest_and_kill(settings: Settings, folder: Path, after_generation: int) ->
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 120
-    while _generation(settings.manifest_path) < after_generation and proc.poll() is None:
+    deadline = time.monotonic() + 300
+    while _generation(settings.manifest_path) < target and proc.poll() is None:
         assert time.monotonic() < deadline, "ingestion made no progress"
         time.sleep(0.02)
+    time.sleep(then_s)
     proc.send_signal(signal.SIGKILL)
     return proc.wait()
+
+
+def _assert_old_state_answers(settings: Settings, embedder: Embedder, sample_dir: Path) -> None:
+    reopened = Corpus(settings, embedder)
+    assert {d.source for d in reopened.manifest.documents()} >= {
+        p.name for p in sample_dir.glob("*.txt")
+    }
+    hits = HybridRetriever(reopened).retrieve("Who exchanged the ratification documents?", 3)
+    assert any("Rudenko" in h.chunk.text for h in hits)
+    # Retrieval serves the committed manifest only: no vector or BM25 entry of a batch
+    # the kill cut short.
+    assert reopened.manifest.chunk_ids() <= reopened.store.all_ids()
+    assert set(reopened.lexical().ids) == reopened.manifest.chunk_ids()
 
 
 def test_killed_ingestion_keeps_old_state_and_converges(
     settings: Settings, embedder: Embedder, sample_dir: Path, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "wire"
-    _synthetic_folder(sample_dir, folder, n=24)
-    corpus = Corpus(settings, embedder)
-    ingest_paths(corpus, [sample_dir])
-    start = _generation(settings.manifest_path)
-
-    for extra in (1, 3):  # kill after the first commit, then again later in a re-run
-        code = _ingest_and_kill(settings, folder, start + extra)
+    folder = synthetic_folder(sample_dir, tmp_path / "wire", n=DOCS)
+    ingest_paths(Corpus(settings, embedder), [sample_dir])
+    rng = random.Random(KILL_SEED)
+    for _ in range(KILLS):
+        commits, then_s = rng.randint(1, 2), rng.uniform(0.0, 0.5)
+        code = _ingest_and_kill(settings, folder, commits, then_s)
         assert code == -signal.SIGKILL, "ingestion finished before it could be killed"
-        reopened = Corpus(settings, embedder)
-        assert {d.source for d in reopened.manifest.documents()} >= {
-            p.name for p in sample_dir.glob("*.txt")
-        }
-        hits = HybridRetriever(reopened).retrieve("Who exchanged the ratification documents?", 3)
-        assert any("Rudenko" in h.chunk.text for h in hits)
-        assert reopened.manifest.chunk_ids() <= reopened.store.all_ids()
+        _assert_old_state_answers(settings, embedder, sample_dir)
 
     final = ingest_paths(Corpus(settings, embedder), [folder])
-    assert final.documents_added + final.documents_unchanged == 24
-    clean_settings = settings.model_copy(update={"data_dir": tmp_path / "clean"})
-    clean = Corpus(clean_settings, embedder)
+    assert final.documents_added + final.documents_unchanged == DOCS
+    clean = Corpus(settings.model_copy(update={"data_dir": tmp_path / "clean"}), embedder)
     ingest_paths(clean, [sample_dir])
     ingest_paths(clean, [folder])
     recovered = Corpus(settings, embedder)
@@ -100,3 +102,5 @@ def test_killed_ingestion_keeps_old_state_and_converges(
     assert recovered.manifest.chunk_ids() == clean.manifest.chunk_ids()
     assert recovered.store.count() == clean.store.count()
     assert sorted(recovered.lexical().ids) == sorted(clean.lexical().ids)
+    saved = LexicalIndex.load(settings.lexical_dir)
+    assert saved is not None and sorted(saved.ids) == sorted(clean.lexical().ids)

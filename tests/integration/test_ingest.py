@@ -120,3 +120,29 @@ def test_unreadable_files_are_skipped_and_the_rest_ingested(
     report = ingest_paths(Corpus(settings, embedder), [folder])
     assert report.documents_added == 3
     assert sorted(s.split(":")[0] for s in report.skipped) == ["empty.txt", "image.txt"]
+
+
+def test_a_folder_of_bad_files_ingests_the_rest_and_names_each_refusal(
+    settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    folder, outside = tmp_path / "articles", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    (outside / "private.txt").write_text("Private notes about the Zephyr Lantern Festival.")
+    (folder / "linked.txt").symlink_to(outside / "private.txt")
+    (folder / "linked-folder").symlink_to(outside, target_is_directory=True)
+    (folder / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64))
+    mixed = "Кім Чен Ин прибув до Москви.".encode() + "\nДоговор вступил в силу.".encode("cp1251")
+    (folder / "mixed.txt").write_bytes(mixed)
+    deep = b"<div>" * 50_000 + b"The lantern parade crossed the old town." + b"</div>" * 50_000
+    (folder / "deep.html").write_bytes(deep)
+    corpus = Corpus(settings, embedder)
+    report = ingest_paths(corpus, [folder])
+    reasons = dict(line.split(": ", 1) for line in report.skipped)
+    assert set(reasons) == {"linked.txt", "linked-folder", "photo.txt"}
+    assert "outside the folder" in reasons["linked.txt"]
+    assert "outside the folder" in reasons["linked-folder"]
+    assert "PNG image" in reasons["photo.txt"]
+    assert sorted(d.source for d in corpus.manifest.documents()) == ["deep.html", "mixed.txt"]
+    assert "Договор вступил в силу." in (corpus.manifest.article_text("mixed.txt") or "")
+    assert not any("Private" in c.text for c in corpus.manifest.all_chunks())
