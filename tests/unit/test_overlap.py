@@ -55,7 +55,9 @@ def test_keys_meet_across_inflection_and_script(a: str, b: str) -> None:
     assert covers(key(a.lower()), frozenset({key(b.lower())}))
 
 
-@pytest.mark.parametrize(("a", "b"), [("war", "ward"), ("capital", "Canberra"), ("10", "100"), ("bus", "bud")])
+@pytest.mark.parametrize(
+    ("a", "b"), [("war", "ward"), ("capital", "Canberra"), ("10", "100"), ("bus", "bud")]
+)
 def test_unrelated_keys_do_not_meet(a: str, b: str) -> None:
     assert not covers(key(a.lower()), frozenset({key(b.lower())}))
 
