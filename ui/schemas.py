@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from rag.errors import InputError
 from rag.types import ChatMessage, Citation
@@ -19,8 +19,17 @@ MAX_TOP_K = 50
 MAX_JSON_BODY_BYTES = 2 * 1024 * 1024
 GeneratorField = Literal["local", "openai", "extractive"]
 MessageText = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
-# Strict: pydantic would read `true` as 1 and "5" as 5; a JSON integer or a 422.
-TopK = Annotated[StrictInt | None, Field(ge=1, le=MAX_TOP_K)]
+
+
+def _json_integer(value: Any) -> Any:
+    # Lax pydantic reads `true` as 1 and "5" as 5; JSON Schema's integer is neither, but
+    # it is 5.0, which strict pydantic would refuse.
+    if isinstance(value, bool | str):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K), BeforeValidator(_json_integer)]
 # JSON Schema's way to say "not blank": at least one non-whitespace character.
 NOT_BLANK = r"\S"
 
@@ -47,7 +56,7 @@ class AskRequest(BaseModel):
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
     history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_HISTORY)
-    top_k: TopK = None
+    top_k: TopK | None = None
     generator: GeneratorField | None = Field(
         default=None, description="Overrides RAG_LLM for this question."
     )
@@ -116,7 +125,7 @@ class ChatCompletionRequest(BaseModel):
     messages: list[OpenAIMessage] = Field(min_length=1, max_length=MAX_CHAT_MESSAGES)
     stream: bool = False
     stream_options: StreamOptions | None = None
-    top_k: TopK = None
+    top_k: TopK | None = None
 
 
 class ChoiceMessage(BaseModel):

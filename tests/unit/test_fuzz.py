@@ -226,3 +226,22 @@ def test_raw_bodies_parse_or_raise_validation_error(raw: bytes | str) -> None:
             model.model_validate_json(raw)
         except ValidationError:
             continue
+
+
+@pytest.mark.parametrize(
+    ("top_k", "valid"), [(5, True), (5.0, True), (5.5, False), ("5", False), (True, False)]
+)
+def test_top_k_is_a_json_integer(top_k: Any, valid: bool) -> None:
+    body = {"question": "Who signed?", "top_k": top_k}
+    if valid:
+        assert AskRequest.model_validate(body).top_k == 5
+    else:
+        with pytest.raises(ValidationError, match="top_k"):
+            AskRequest.model_validate(body)
+
+
+def test_top_k_may_be_left_out_or_null() -> None:
+    messages = [{"role": "user", "content": "Who signed?"}]
+    for extra in ({}, {"top_k": None}):
+        assert AskRequest.model_validate({"question": "Who signed?"} | extra).top_k is None
+        assert ChatCompletionRequest.model_validate({"messages": messages} | extra).top_k is None
