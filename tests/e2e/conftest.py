@@ -8,9 +8,6 @@ the machine: the chat page must render with no network.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,7 +17,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
-from tests.conftest import ROOT, SAMPLES, free_port, wait_http
+from tests.api_server import START_TIMEOUT_S, ingest_samples, serve
+from tests.conftest import ROOT, wait_http
 
 # The Gemma server fixture lives with the integration tier; importing it here makes it
 # available to these tests too (pytest finds fixtures by name in a conftest's namespace).
@@ -37,7 +35,6 @@ LAUNCH_ARGS = [
 ARTIFACTS = ROOT / "artifacts"
 API_KEY = "e2e-secret-key"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
-_START_TIMEOUT_S = 240.0
 
 
 @dataclass(frozen=True)
@@ -61,45 +58,14 @@ class GuardedPage:
     blocked: list[str] = field(default_factory=list)
 
 
-def _rag(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
-
-
-def _environment(data_dir: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    return {**env, "RAG_DATA_DIR": str(data_dir), "RAG_LLM": "extractive", **extra}
-
-
 @contextmanager
 def serve_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServedApp]:
     """Ingest the sample articles into ``data_dir``, then run `rag serve` until exit."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = _environment(data_dir, extra_env or {})
-    # cwd is the data folder: Settings would read a .env file from the working directory.
-    subprocess.run(
-        [_rag("rag"), "ingest", str(SAMPLES)],
-        env=env,
-        cwd=data_dir,
-        check=True,
-        capture_output=True,
-        timeout=_START_TIMEOUT_S,
-    )
-    port = free_port()
-    with (data_dir / "serve.log").open("wb") as log:
-        proc = subprocess.Popen(
-            [_rag("rag"), "serve", "--port", str(port)],
-            env=env,
-            cwd=data_dir,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{url}/readyz", proc, timeout_s=_START_TIMEOUT_S)
-        yield ServedApp(url=url, data_dir=data_dir)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    ingest_samples(data_dir, extra_env)
+    with serve(data_dir, extra_env) as api:
+        # The page is only tested once its store and generator are ready.
+        wait_http(f"{api.url}/readyz", api.process, timeout_s=START_TIMEOUT_S)
+        yield ServedApp(url=api.url, data_dir=data_dir)
 
 
 @pytest.fixture(scope="session")
