@@ -104,3 +104,13 @@ def serve(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
+
+
+@contextmanager
+def serve_samples(
+    data_dir: Path, extra_env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[ServedAPI]:
+    """The sample articles ingested into ``data_dir``, then `rag serve` over them."""
+    ingest_samples(data_dir, extra_env)
+    with serve(data_dir, extra_env, args) as api:
+        yield api

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
-from tests.api_server import START_TIMEOUT_S, ingest_samples, serve
+from tests.api_server import START_TIMEOUT_S, serve_samples
 from tests.conftest import ROOT, wait_http
 
 # The Gemma server fixture lives with the integration tier; importing it here makes it
@@ -61,8 +61,7 @@ class GuardedPage:
 @contextmanager
 def serve_app(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServedApp]:
     """Ingest the sample articles into ``data_dir``, then run `rag serve` until exit."""
-    ingest_samples(data_dir, extra_env)
-    with serve(data_dir, extra_env) as api:
+    with serve_samples(data_dir, extra_env) as api:
         # The page is only tested once its store and generator are ready.
         wait_http(f"{api.url}/readyz", api.process, timeout_s=START_TIMEOUT_S)
         yield ServedApp(url=api.url, data_dir=data_dir)

@@ -8,7 +8,7 @@ from typing import Any
 import openai
 import pytest
 
-from tests.api_server import QUESTION, ServedAPI, ingest_samples, serve
+from tests.api_server import QUESTION, ServedAPI, serve_samples
 from tests.integration.conftest import GEMMA_MODEL
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,6 @@ API_KEY = "openai-client-key"
 def api(tmp_path_factory: pytest.TempPathFactory, llm_server: str) -> Iterator[ServedAPI]:
     """RAG_LLM=local against the session's Gemma server, with a key set."""
     data_dir = tmp_path_factory.mktemp("openai-client") / "data"
-    ingest_samples(data_dir)
     env = {
         "RAG_API_KEY": API_KEY,
         "RAG_LLM": "local",
@@ -28,7 +27,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, llm_server: str) -> Iterator[S
         "RAG_LLM_MODEL": GEMMA_MODEL,
         "RAG_LLM_MODE": "completions",
     }
-    with serve(data_dir, env) as served:
+    with serve_samples(data_dir, env) as served:
         yield served
 
 

@@ -18,7 +18,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 
 from rag.settings import Settings
-from tests.api_server import ServedAPI, ingest_samples, serve
+from tests.api_server import ServedAPI, serve_samples
 from tests.conftest import free_port
 from ui.app import create_app
 
@@ -51,11 +51,10 @@ schema = schemathesis.openapi.from_dict(
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedAPI]:
     data_dir = tmp_path_factory.mktemp("schemathesis") / "data"
-    ingest_samples(data_dir)
     # A generated request may pick generator `local` or `openai`: point both at a port
     # nobody listens on, so they fail fast (and never start a model or leave the machine).
     env = {"RAG_API_KEY": API_KEY, "RAG_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1"}
-    with serve(data_dir, env) as served:
+    with serve_samples(data_dir, env) as served:
         served.warm_up()
         yield served
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_server import QUESTION, ServedAPI, ingest_samples, serve
+from tests.api_server import QUESTION, ServedAPI, serve_samples
 
 pytestmark = pytest.mark.integration
 
@@ -94,8 +94,7 @@ def workers(tmp_path_factory: pytest.TempPathFactory, chroma_server: str) -> Ite
     # Its own collection: the Chroma server is shared by the whole test session.
     env = {"RAG_CHROMA_URL": chroma_server, "RAG_COLLECTION": "api-workers", "RAG_API_KEY": API_KEY}
     data_dir = tmp_path_factory.mktemp("workers") / "data"
-    ingest_samples(data_dir, env)
-    with serve(data_dir, env, args=["--workers", "2"]) as api:
+    with serve_samples(data_dir, env, args=["--workers", "2"]) as api:
         yield Workers(api)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api_server import QUESTION, ServedAPI, ingest_samples, serve
+from tests.api_server import QUESTION, ServedAPI, serve_samples
 
 pytestmark = pytest.mark.integration
 
@@ -35,8 +35,7 @@ def _chat(content: Any, **extra: Any) -> dict[str, Any]:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedAPI]:
     """Extractive only: these requests are about the edges, not the generator."""
     data_dir = tmp_path_factory.mktemp("bad-requests") / "data"
-    ingest_samples(data_dir)
-    with serve(data_dir) as served:
+    with serve_samples(data_dir) as served:
         yield served
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from rag.prompts import REFUSAL
 from rag.refusal import is_prompt_injection
-from tests.api_server import QUESTION, ServedAPI, ingest_samples, serve
+from tests.api_server import QUESTION, ServedAPI, serve_samples
 from tests.integration.conftest import GEMMA_MODEL
 
 pytestmark = pytest.mark.integration
@@ -60,13 +60,12 @@ PROMPT_PHRASES = ("Velmora", "Tovaris Brenn", "Answer the question with", "Passa
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, llm_server: str) -> Iterator[ServedAPI]:
     data_dir = tmp_path_factory.mktemp("injection") / "data"
-    ingest_samples(data_dir)
     env = {
         "RAG_LLM_BASE_URL": llm_server,
         "RAG_LLM_MODEL": GEMMA_MODEL,
         "RAG_LLM_MODE": "completions",
     }
-    with serve(data_dir, env) as served:
+    with serve_samples(data_dir, env) as served:
         yield served
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api_server import ServedAPI, ingest_samples, serve
+from tests.api_server import ServedAPI, serve_samples
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -34,8 +34,7 @@ def _curl_commands() -> list[str]:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedAPI]:
     data_dir = tmp_path_factory.mktemp("readme") / "data"
-    ingest_samples(data_dir)
-    with serve(data_dir) as served:
+    with serve_samples(data_dir) as served:
         yield served
 
 

@@ -21,7 +21,7 @@ import pytest
 from rag.errors import LLMUnavailableError
 from rag.llm import LLMClient
 from rag.prompts import Prompt
-from tests.api_server import QUESTION, ServedAPI, ingest_samples, serve
+from tests.api_server import QUESTION, ServedAPI, serve_samples
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,6 @@ def failing_llm() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, failing_llm: str) -> Iterator[ServedAPI]:
     data_dir = tmp_path_factory.mktemp("secrets") / "data"
-    ingest_samples(data_dir)
     env = {
         "RAG_API_KEY": API_KEY,
         "RAG_LLM": "local",
@@ -73,7 +72,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, failing_llm: str) -> Iterator[
         "RAG_LLM_API_KEY": LLM_KEY,
         "RAG_LLM_RETRIES": "0",
     }
-    with serve(data_dir, env) as served:
+    with serve_samples(data_dir, env) as served:
         yield served
 
 
