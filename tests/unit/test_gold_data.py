@@ -15,12 +15,16 @@ from rag.errors import InputError
 pytestmark = pytest.mark.unit
 
 DATA = Path(__file__).resolve().parents[2] / "evals" / "data"
-GOLD, MULTITURN, BBC_HELDOUT = (
+GOLD, MULTITURN, BBC_DEV, BBC_TEST = (
     DATA / "gold.jsonl",
     DATA / "multiturn.jsonl",
-    DATA / "bbc_heldout.jsonl",
+    DATA / "bbc_dev.jsonl",
+    DATA / "bbc_test.jsonl",
 )
-ALL_FILES = [GOLD, MULTITURN, BBC_HELDOUT]
+BBC_FILES = [BBC_DEV, BBC_TEST]
+ALL_FILES = [GOLD, MULTITURN, *BBC_FILES]
+BBC_TOPICS = {"business", "entertainment", "politics", "sport", "tech"}
+BBC_KINDS = {"who", "what", "where", "when", "number", "why", "how"}
 DESIGN_EXAMPLE = {
     "id": "g01",
     "question": "Who exchanged the ratification documents?",
@@ -85,9 +89,29 @@ def test_sample_evidence_is_verbatim(sample_dir: Path) -> None:
     _assert_evidence_verbatim(items, _read_sources(sample_dir, items))
 
 
-def test_bbc_evidence_is_verbatim(bbc_dir: Path) -> None:
-    items = load_gold(BBC_HELDOUT)
+@pytest.mark.parametrize("path", BBC_FILES, ids=lambda p: p.name)
+def test_bbc_evidence_is_verbatim(bbc_dir: Path, path: Path) -> None:
+    items = load_gold(path)
     _assert_evidence_verbatim(items, _read_sources(bbc_dir, items))
+
+
+@pytest.mark.parametrize("path", BBC_FILES, ids=lambda p: p.name)
+def test_bbc_multi_source_items_need_each_article(bbc_dir: Path, path: Path) -> None:
+    """Each source of a multi-source item is a different text whose own evidence
+    satisfies at least one must_contain group but not all of them: no single article
+    answers the question."""
+    items = [item for item in load_gold(path) if "multi-source" in item.tags]
+    texts = _read_sources(bbc_dir, items)
+    for item in items:
+        assert len({texts[s] for s in item.sources}) >= 2, item.id
+        for source in item.sources:
+            own = [e for e in item.evidence if e in texts[source]]
+            assert not answer_correct(" ".join(own), False, item), (item.id, source)
+            assert any(
+                answer_correct(e, False, item.model_copy(update={"must_contain": [group]}))
+                for e in own
+                for group in item.must_contain
+            ), (item.id, source)
 
 
 def test_first_item_is_the_design_example() -> None:
@@ -124,14 +148,68 @@ def test_multiturn_items_carry_their_history() -> None:
         assert "follow-up" in item.tags
 
 
-def test_bbc_heldout_spreads_over_the_topics() -> None:
-    items = load_gold(BBC_HELDOUT)
-    answerable = [item for item in items if item.answerable]
-    assert len(answerable) >= 20
-    assert sum(not item.answerable for item in items) >= 20
-    topics = {source.split("/")[0] for item in answerable for source in item.sources}
-    assert topics == {"business", "entertainment", "politics", "sport", "tech"}
-    assert all(re.fullmatch(r"[a-z]+/\d{3}\.txt", s) for item in items for s in item.sources)
+def _tag_count(items: list[GoldItem], tag: str) -> int:
+    return sum(tag in item.tags for item in items)
+
+
+@pytest.mark.parametrize("path", BBC_FILES, ids=lambda p: p.name)
+def test_bbc_items_are_tagged_consistently(path: Path) -> None:
+    for item in load_gold(path):
+        assert "bbc" in item.tags and item.tags.count("bbc") == 1, item.id
+        assert ("unanswerable" in item.tags) == (not item.answerable), item.id
+        assert set(item.tags) & BBC_KINDS, item.id
+        topics = set(item.tags) & BBC_TOPICS
+        assert topics, item.id
+        assert {source.split("/")[0] for source in item.sources} <= topics, item.id
+        assert all(re.fullmatch(r"[a-z]+/\d{3}\.txt", s) for s in item.sources), item.id
+        if not item.answerable:
+            assert item.answer == "", item.id
+        if "multi-source" in item.tags:
+            assert len(item.sources) >= 2, item.id
+
+
+@pytest.mark.parametrize(
+    ("path", "prefix"), [(BBC_DEV, r"(b\d{2}|d\d{3})"), (BBC_TEST, r"t\d{3}")], ids=["dev", "test"]
+)
+def test_bbc_split_ids(path: Path, prefix: str) -> None:
+    assert all(re.fullmatch(prefix, item.id) for item in load_gold(path))
+
+
+@pytest.mark.parametrize("path", BBC_FILES, ids=lambda p: p.name)
+def test_each_bbc_split_covers_the_required_cases(path: Path) -> None:
+    """Both splits carry every kind of case in roughly the same proportions."""
+    items = load_gold(path)
+    unanswerable = [item for item in items if not item.answerable]
+    assert len(items) >= 100
+    assert len(unanswerable) >= 0.3 * len(items)
+    assert 2 * _tag_count(unanswerable, "near-miss") > len(unanswerable)
+    assert _tag_count(items, "multi-source") >= 7
+    assert _tag_count(items, "paraphrase") >= 10
+    assert _tag_count(items, "cross-lingual") >= 5
+    assert _tag_count(items, "injection") >= 2
+    for topic in BBC_TOPICS:
+        assert _tag_count(items, topic) >= 15, topic
+        assert any(topic in item.tags for item in unanswerable), topic
+    for kind in BBC_KINDS:
+        assert _tag_count([item for item in items if item.answerable], kind) >= 2, kind
+
+
+def test_bbc_splits_together_meet_the_targets() -> None:
+    items = [item for path in BBC_FILES for item in load_gold(path)]
+    unanswerable = [item for item in items if not item.answerable]
+    assert len(items) >= 200
+    assert len(unanswerable) >= 0.3 * len(items)
+    assert 2 * _tag_count(unanswerable, "near-miss") > len(unanswerable)
+    assert _tag_count(items, "multi-source") >= 15
+    assert _tag_count(items, "paraphrase") >= 20
+    assert _tag_count(items, "cross-lingual") >= 10
+    assert all(_tag_count(items, topic) >= 25 for topic in BBC_TOPICS)
+
+
+def test_bbc_test_questions_are_new() -> None:
+    """The report-only split shares no question with the tuned-on split."""
+    dev = {normalize(item.question) for item in load_gold(BBC_DEV)}
+    assert not any(normalize(item.question) in dev for item in load_gold(BBC_TEST))
 
 
 def _write(tmp_path: Path, *lines: str) -> Path:
