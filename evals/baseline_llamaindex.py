@@ -35,8 +35,8 @@ def build_query_engine(settings: Settings, corpus: Corpus, top_k: int) -> Any:
         model=settings.llm_model,
         api_base=ensure_server(settings),
         api_key=settings.llm_api_key,
-        # The local Gemma is a base model: completions, not chat (see DESIGN.md).
-        is_chat_model=False,
+        # The bundled reader is a chat model: its own template, through chat completions.
+        is_chat_model=True,
         is_function_calling_model=False,
         context_window=settings.llm_ctx,
         max_tokens=settings.llm_max_tokens,

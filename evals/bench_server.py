@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 
 from rag.errors import ConfigError, LLMUnavailableError
-from rag.llm_server import ServerHandle, gemma_gguf, start_server
+from rag.llm_server import ServerHandle, start_server
+from rag.local_model import reader_gguf
 from rag.settings import Settings
 
 _START_TIMEOUT_S = 240.0
@@ -43,8 +44,8 @@ def free_port() -> int:
 
 @contextmanager
 def llm_server(base: Settings, data_dir: Path) -> Iterator[ServerHandle]:
-    """A llama.cpp server over the packaged Gemma, stopped when the block exits."""
-    model = gemma_gguf(base.data_dir / "models")
+    """A llama.cpp server over the bundled reader model, stopped when the block exits."""
+    model = reader_gguf(base.data_dir / "models")
     settings = base.model_copy(update={"data_dir": data_dir, "llm": "local"})
     handle = start_server(settings, model_path=model, port=free_port())
     try:

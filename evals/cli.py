@@ -20,7 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evals.answerers import LLAMAINDEX
-from evals.gates import DEFAULT_GATES, Gate, GateFailedError, gate_failures, parse_gate
+from evals.gates import (
+    DEFAULT_GATES,
+    Gate,
+    GateFailedError,
+    gate_failures,
+    ordering_failures,
+    parse_gate,
+)
 from rag.errors import InputError
 from rag.settings import Settings, get_settings
 
@@ -76,6 +83,12 @@ def eval_command(
     ] = None,
     collection: Annotated[str | None, typer.Option("--collection", help="Collection.")] = None,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50)] = None,
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="KEY=VALUE setting for this run (repeatable).", metavar="KEY=VALUE"
+        ),
+    ] = None,
 ) -> None:
     """Evaluate answers, citations and refusals against gold data; exit 9 if a gate fails."""
     from evals.compare import compare_all
@@ -87,6 +100,7 @@ def eval_command(
     gates = [parse_gate(g) for g in fail_under] if fail_under else list(DEFAULT_GATES)
     settings = get_settings()
     settings = settings.with_collection(collection) if collection else settings
+    settings = settings.with_overrides(override or [])
     items = merge_gold(load_gold(path) for path in (gold or [DEFAULT_GOLD]))
     names = list(dict.fromkeys(g.value for g in generator)) if generator else [settings.llm]
     # Read the baseline before minutes of answering, so a bad path fails at once.
@@ -96,6 +110,7 @@ def eval_command(
         "top_k": top_k if api else top_k or settings.top_k,
         "collection": None if api else settings.collection,
         "api": api,
+        "settings": override or [],
     }
     runs = evaluate(items, names, settings, base_config, api=api, ingest=ingest or [])
     comparisons = compare_all(runs, baselines)
@@ -118,6 +133,7 @@ def check_gates(
         if name != LLAMAINDEX
         for failure in gate_failures(run.summary, gates, require_measured=require_measured)
     ]
+    failures += ordering_failures({n: r.summary.get("answer_accuracy") for n, r in runs.items()})
     if failures:
         raise GateFailedError("quality gates failed: " + "; ".join(failures))
 

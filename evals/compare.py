@@ -13,6 +13,7 @@ COMPARED = (
     "answer_accuracy",
     "refusal_accuracy",
     "false_refusal_rate",
+    "wrong_answer_rate",
     "citation_precision",
     "citation_recall",
     "verbatim_quote_rate",

@@ -78,3 +78,19 @@ def gate_failures(
         elif value < gate.minimum:
             failures.append(f"{gate.metric} {value:.3f} < {gate.minimum:g}")
     return failures
+
+
+# The LLM generator reads everything the extractive one would cite and falls back to it
+# when the LLM fails, so it must never answer fewer questions right.
+NOT_BELOW = (("local", "extractive"),)
+
+
+def ordering_failures(accuracies: Mapping[str, float | None]) -> list[str]:
+    """One message per pair of NOT_BELOW that ran side by side and came out in the wrong
+    order on answer accuracy."""
+    failures: list[str] = []
+    for better, baseline in NOT_BELOW:
+        high, low = accuracies.get(better), accuracies.get(baseline)
+        if high is not None and low is not None and high < low:
+            failures.append(f"{better} answer_accuracy {high:.3f} < {baseline}'s {low:.3f}")
+    return failures

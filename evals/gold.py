@@ -1,4 +1,4 @@
-"""The gold-data format of DESIGN.md: one question a line, loaded and checked up front.
+"""The gold-data format (evals/data/README.md): one question a line, loaded and checked up front.
 
 A broken gold file must fail before an eval spends minutes answering questions, with a
 message that names the file and line, so every line is validated while loading.

@@ -190,6 +190,7 @@ class Summary(TypedDict):
     answer_accuracy: float | None
     refusal_accuracy: float | None
     false_refusal_rate: float | None
+    wrong_answer_rate: float | None
     citation_precision: float | None
     citation_recall: float | None
     verbatim_quote_rate: float | None
@@ -205,6 +206,8 @@ def summarize(results: Sequence[ItemResult]) -> Summary:
     - answer_accuracy: share of all items answered correctly.
     - refusal_accuracy: share of unanswerable items that were refused.
     - false_refusal_rate: share of answerable items that were refused.
+    - wrong_answer_rate: share of all items answered (not refused) but not correctly; an
+      answer to an unanswerable item is wrong. Worse than a refusal, so watched apart.
     - citation_precision: mean over answered (not refused) items that have citations.
     - citation_recall: mean over items with gold sources (refusals count 0).
     - verbatim_quote_rate: mean over items with citations.
@@ -218,6 +221,7 @@ def summarize(results: Sequence[ItemResult]) -> Summary:
         answer_accuracy=_share(r.correct for r in results),
         refusal_accuracy=_share(r.refused for r in results if not r.answerable),
         false_refusal_rate=_share(r.refused for r in answerable),
+        wrong_answer_rate=_share(not r.refused and not r.correct for r in results),
         citation_precision=_mean_of(results, lambda r: None if r.refused else r.citation_precision),
         citation_recall=_mean_of(results, lambda r: r.citation_recall),
         verbatim_quote_rate=_mean_of(results, lambda r: r.verbatim_rate),

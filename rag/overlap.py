@@ -116,6 +116,7 @@ _STOP_UK_RU = (
     "есть же бы"
 )
 STOPWORDS = frozenset((_STOP_EN + " " + _STOP_UK_RU).split())
+ENGLISH_STOPWORDS = frozenset(_STOP_EN.split())
 # Irregular English past forms and their verbs: a prefix cannot tell that "drew" is "draw"
 # or "sold" is "sell", and questions ask in the present what articles report in the past.
 # Forms that are also common other words ("left", "found", "saw", "rose") are left out.

@@ -1,6 +1,6 @@
 """Whether to answer at all: prompt injection, no evidence, weak evidence, nothing verified.
 
-The text shown on refusal is ``rag.prompts.REFUSAL``; the reasons here go to the notice.
+The text shown on refusal is ``rag.generation.prompts.REFUSAL``; the reasons here go to the notice.
 
 MIN_SUPPORT applies to the best sentence's support for the question (``rank_sentences``).
 It was chosen on the calibration questions of ``rag.support`` in two retrieval settings

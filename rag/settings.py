@@ -5,14 +5,18 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
 
 GeneratorName = Literal["local", "openai", "extractive"]
+# How a server is asked for JSON in the reader's schema: OpenAI's `json_schema` (OpenAI,
+# vLLM, Ollama), llama-cpp-python's `json_object` with a schema, or not at all.
+ResponseFormat = Literal["json_schema", "json_object", "none"]
 # Chroma's own rule for names; it also keeps the name safe as a folder name.
 COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$"
 
@@ -55,11 +59,14 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible base URL; unset for `local` means the managed server."
     )
-    llm_model: str = Field("gemma-3-270m", description="Model name sent to the LLM server.")
+    llm_model: str = Field(
+        "qwen2.5-coder-1.5b-instruct", description="Model name sent to the LLM server."
+    )
     llm_api_key: str = Field("unused", description="Key for the LLM server.")
-    llm_mode: Literal["completions", "chat"] = Field(
-        "completions",
-        description="completions for base models (the local Gemma), chat for chat models.",
+    llm_response_format: ResponseFormat = Field(
+        "json_schema",
+        description="How the `openai` generator's server is asked for the reader's JSON: "
+        "json_schema (OpenAI, vLLM, Ollama), json_object (llama-cpp-python) or none.",
     )
     llm_port: int = Field(8765, ge=1, le=65535, description="Port of the managed llama.cpp server.")
     llm_ctx: int = Field(2048, ge=256, description="Context window of the managed LLM server.")
@@ -69,7 +76,15 @@ class Settings(BaseSettings):
     llm_start_timeout_s: float = Field(
         120.0, gt=0, description="How long to wait for the managed LLM server to load its model."
     )
-    llm_max_tokens: int = Field(48, ge=1, description="Most tokens one generated answer may have.")
+    llm_max_tokens: int = Field(
+        96, ge=1, description="Most tokens one generated answer (the reader's JSON) may have."
+    )
+    reader_sentences: int = Field(
+        10, ge=1, le=60, description="Most candidate sentences the reader is given."
+    )
+    reader_budget_tokens: int = Field(
+        450, ge=50, description="Token budget of the reader's candidate sentences."
+    )
     llm_retries: int = Field(
         1, ge=0, le=10, description="Retries of an LLM call after a connection error, 429 or 5xx."
     )
@@ -90,6 +105,21 @@ class Settings(BaseSettings):
         description="Longest an API request may take before it gets 504; work already "
         "started (an ingestion, an LLM call) still runs to its end in the background.",
     )
+
+    def with_overrides(self, pairs: list[str]) -> Settings:
+        """These settings with ``KEY=VALUE`` pairs applied (``rag eval --set``), each value
+        validated like the field itself; a calibration sweep needs no code change."""
+        update: dict[str, object] = {}
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            field = type(self).model_fields.get(name.strip())
+            if not sep or field is None:
+                raise ConfigError(f"--set {pair!r}: expected KEY=VALUE with KEY a setting")
+            try:
+                update[name.strip()] = TypeAdapter(_annotated(field)).validate_strings(value)
+            except ValidationError as exc:
+                raise ConfigError(f"--set {pair!r}: {exc.errors()[0]['msg']}") from exc
+        return self.model_copy(update=update)
 
     @property
     def chroma_dir(self) -> Path:
@@ -117,6 +147,11 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.collection_dir / "ingest.lock"
+
+
+def _annotated(field: FieldInfo) -> Any:
+    """The field's type with its constraints (ge, le, pattern), for validating a value."""
+    return Annotated[field.annotation, *field.metadata]
 
 
 @lru_cache(maxsize=1)

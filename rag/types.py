@@ -120,12 +120,15 @@ class ChatMessage(_Record):
 class StreamEvent(_Record):
     """One server-sent event of a streamed answer.
 
-    ``token``: verified answer text to append; ``citations``: the citations so far;
-    ``done``: the final Answer; ``error``: a message, after which the stream ends.
+    ``reading``: the sources a reader is reading (``sources``, and ``text`` naming their
+    titles), sent before the answer; ``token``: verified answer text to append;
+    ``citations``: the citations so far; ``done``: the final Answer; ``error``: a
+    message, after which the stream ends.
     """
 
-    event: Literal["token", "citations", "done", "error"]
+    event: Literal["reading", "token", "citations", "done", "error"]
     text: str | None = None
+    sources: list[str] | None = None
     citations: list[Citation] | None = None
     answer: Answer | None = None
     message: str | None = None

@@ -117,11 +117,13 @@ class ChatPage:
         generator: GeneratorName | None,
         top_k: float,
     ) -> Iterator[tuple[str, Answer | None]]:
-        """(text so far, None) per token event, then ("", the final Answer)."""
+        """(text so far, None) per event, then ("", the final Answer)."""
         text = ""
         events = self._assistant().stream(question, history(turns), int(top_k), generator)
         for event in events:
-            if event.event == "token" and event.text:
+            if event.event == "reading" and event.text:
+                yield f"*{event.text}…*", None  # replaced by the first verified text
+            elif event.event == "token" and event.text:
                 text += event.text
                 yield text, None
             elif event.event == "error":

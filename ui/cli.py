@@ -132,7 +132,9 @@ def ask(
     try:
         if stream and not as_json:
             for event in assistant.stream(question, top_k=top_k, generator=generator):
-                if event.event == "token" and event.text:
+                if event.event == "reading" and event.text:
+                    err.print(f"{event.text}…", style="dim", highlight=False)
+                elif event.event == "token" and event.text:
                     out.print(event.text, end="", highlight=False)
                 elif event.event == "done" and event.answer is not None:
                     out.print()

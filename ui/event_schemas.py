@@ -29,6 +29,12 @@ def _event(name: str, payload: JsonSchema) -> JsonSchema:
 
 ASK_EVENT = {
     "oneOf": [
+        _event(
+            "reading",
+            _object(
+                text={"type": "string"}, sources={"type": "array", "items": {"type": "string"}}
+            ),
+        ),
         _event("token", _object(text={"type": "string"})),
         _event("citations", _object(citations={"type": "array", "items": _ref("Citation")})),
         _event("done", _object(answer=_ref("Answer"))),

@@ -20,9 +20,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playw
 from tests.api_server import START_TIMEOUT_S, serve_samples
 from tests.conftest import ROOT, wait_http
 
-# The Gemma server fixture lives with the integration tier; importing it here makes it
+# The reader server fixture lives with the integration tier; importing it here makes it
 # available to these tests too (pytest finds fixtures by name in a conftest's namespace).
-from tests.integration.conftest import GEMMA_MODEL, gemma_model_path, llm_server  # noqa: F401
+from tests.integration.conftest import READER_MODEL, llm_server, reader_model_path  # noqa: F401
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -119,11 +119,10 @@ def open_page(browser: Browser) -> Iterator[Callable[[], GuardedPage]]:
 
 @pytest.fixture(scope="session")
 def llm_chat_app(tmp_path_factory: pytest.TempPathFactory, llm_server: str) -> Iterator[ServedApp]:  # noqa: F811
-    """The app with the real Gemma server behind its `local` generator (extractive default)."""
+    """The app with the real local reader behind its `local` generator (extractive default)."""
     extra = {
         "RAG_LLM_BASE_URL": llm_server,
-        "RAG_LLM_MODEL": GEMMA_MODEL,
-        "RAG_LLM_MODE": "completions",
+        "RAG_LLM_MODEL": READER_MODEL,
     }
     with serve_app(tmp_path_factory.mktemp("e2e-llm-app"), extra) as app:
         yield app

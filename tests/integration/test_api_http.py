@@ -1,4 +1,4 @@
-"""The HTTP API over real HTTP: `rag serve` in a subprocess, real Chroma, real Gemma server."""
+"""The HTTP API over real HTTP: `rag serve` in a subprocess, real Chroma, the real reader."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from tests.api_server import QUESTION, ServedAPI, copy_index, ingest_samples, serve
 from tests.conftest import SAMPLES
-from tests.integration.conftest import GEMMA_MODEL
+from tests.integration.conftest import READER_MODEL
 
 pytestmark = pytest.mark.integration
 
@@ -43,12 +43,11 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def api(
     index: Path, tmp_path_factory: pytest.TempPathFactory, llm_server: str
 ) -> Iterator[ServedAPI]:
-    """Extractive by default, the real Gemma server behind `generator: local`, a key set."""
+    """Extractive by default, the real local reader server behind `generator: local`, a key set."""
     env = {
         "RAG_API_KEY": API_KEY,
         "RAG_LLM_BASE_URL": llm_server,
-        "RAG_LLM_MODEL": GEMMA_MODEL,
-        "RAG_LLM_MODE": "completions",
+        "RAG_LLM_MODEL": READER_MODEL,
         "RAG_MAX_FILE_MB": "1",
     }
     with serve(copy_index(index, tmp_path_factory.mktemp("api") / "data"), env) as served:

@@ -1,4 +1,4 @@
-"""The official `openai` client uses the assistant as a model, with the real Gemma behind it."""
+"""The official `openai` client uses the assistant as a model, the real reader behind it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from tests.api_server import QUESTION, ServedAPI, serve_samples
-from tests.integration.conftest import GEMMA_MODEL
+from tests.integration.conftest import READER_MODEL
 
 pytestmark = pytest.mark.integration
 
@@ -18,14 +18,13 @@ API_KEY = "openai-client-key"
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, llm_server: str) -> Iterator[ServedAPI]:
-    """RAG_LLM=local against the session's Gemma server, with a key set."""
+    """RAG_LLM=local against the session's reader server, with a key set."""
     data_dir = tmp_path_factory.mktemp("openai-client") / "data"
     env = {
         "RAG_API_KEY": API_KEY,
         "RAG_LLM": "local",
         "RAG_LLM_BASE_URL": llm_server,
-        "RAG_LLM_MODEL": GEMMA_MODEL,
-        "RAG_LLM_MODE": "completions",
+        "RAG_LLM_MODEL": READER_MODEL,
     }
     with serve_samples(data_dir, env) as served:
         yield served

@@ -23,7 +23,7 @@ LATENCY_KEYS = {"p50_ms", "p95_ms", "p99_ms"}
 def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
     out = tmp_path_factory.mktemp("bench")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    # The checkout's data folder holds the assembled Gemma model (cached once per checkout).
+    # The checkout's data folder holds the assembled reader model (cached once per checkout).
     env["RAG_DATA_DIR"] = str(ROOT / "data")
     subprocess.run(
         [RAG, "bench", "--quick", "--json", str(out / "b.json"), "--report", str(out / "b.html")],
@@ -47,7 +47,7 @@ def test_json_has_every_section(bench: tuple[dict[str, Any], str]) -> None:
         for summary in result["retrieval"][name].values():
             assert set(summary) == LATENCY_KEYS
     assert set(result["retrieval"]["query_embed_ms"]) == {"p50", "p95"}
-    assert {"extractive", "local", "llm_direct", "ttft_overhead"} <= set(result["e2e"])
+    assert {"extractive", "local", "llm_direct", "total_overhead"} <= set(result["e2e"])
     assert result["memory"]["server_peak_rss_mb"] > 0
 
 

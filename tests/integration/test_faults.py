@@ -1,7 +1,7 @@
 """Faults the API must survive: a broken LLM server, and its Chroma server going away.
 
 The LLM faults come from a proxy (tests/fault_proxy.py) between the real API and the
-real Gemma server: the API is pointed at the proxy, the proxy's mode is the fault.
+real local reader server: the API is pointed at the proxy, the proxy's mode is the fault.
 Chroma faults stop and restart a real `chroma run` on the same path and port.
 """
 
@@ -26,11 +26,11 @@ from rag.store import VectorStore
 from tests.api_server import QUESTION, ServedAPI, copy_index, ingest_samples, serve
 from tests.conftest import free_port, wait_http
 from tests.fault_proxy import BAD_MODES, FaultProxy, Mode
-from tests.integration.conftest import GEMMA_MODEL
+from tests.integration.conftest import READER_MODEL
 
 pytestmark = pytest.mark.integration
 
-# Long enough for the real Gemma on a busy 2-core machine; a hung server costs this once.
+# Long enough for the real reader on a busy 2-core machine; a hung server costs this once.
 LLM_TIMEOUT_S = 20
 FALLBACK = "LLM unavailable, extractive answer instead"
 CHAT = "/v1/chat/completions"
@@ -67,8 +67,7 @@ def proxied_api(
     env = {
         "RAG_LLM": "local",
         "RAG_LLM_BASE_URL": proxy.url,
-        "RAG_LLM_MODEL": GEMMA_MODEL,
-        "RAG_LLM_MODE": "completions",
+        "RAG_LLM_MODEL": READER_MODEL,
         "RAG_TIMEOUT_S": str(LLM_TIMEOUT_S),
         # One attempt per call, and room for all four requests of a test at once: a hung
         # server then costs one timeout per test, not eight.
@@ -76,7 +75,7 @@ def proxied_api(
         "RAG_LLM_CONCURRENCY": str(len(_REQUESTS)),
     }
     with serve(copy_index(index, tmp_path_factory.mktemp("proxied") / "data"), env) as served:
-        served.warm_up()  # loads the models and Gemma's prompt cache through the proxy
+        served.warm_up()  # loads the models and the reader's prompt cache through the proxy
         yield served
 
 

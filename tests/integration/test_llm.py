@@ -9,35 +9,41 @@ from pathlib import Path
 import pytest
 
 from rag.errors import LLMUnavailableError
+from rag.generation.prompts import READER_SCHEMA, parse_reply
 from rag.llm import LLMClient
 from rag.llm_server import (
     ensure_server,
     local_url,
     pidfile_path,
     server_status,
+    smollm2_gguf,
     start_server,
     stop_server,
 )
-from rag.prompts import Prompt, build_answer_prompt
 from rag.settings import Settings
+from rag.types import ChatMessage
 from tests.conftest import free_port
-from tests.integration.conftest import GEMMA_MODEL, SMOLLM2_MODEL
+from tests.integration.conftest import READER_MODEL, SMOLLM2_MODEL
 
 pytestmark = pytest.mark.integration
 
 QUESTION = "Who exchanged the ratification documents?"
-PASSAGES = [
-    "The pact was unanimously approved by Russian lawmakers and ratified by Kim through a decree.",
-    "The treaty took effect Wednesday after North Korea's Vice Foreign Minister Kim Jong Gyu and "
-    "Russia's Vice Foreign Minister Andrei Rudenko exchanged ratification documents in Moscow.",
-]
-STORY = Prompt(
-    text="Here is a short story about a lighthouse keeper.\n\nOnce upon a time,", messages=()
+SOURCES = (
+    "Article: News Brief\n"
+    "[1] The pact was unanimously approved by Russian lawmakers and ratified by Kim.\n"
+    "[2] The treaty took effect Wednesday after North Korea's Vice Foreign Minister Kim Jong "
+    "Gyu and Russia's Vice Foreign Minister Andrei Rudenko exchanged ratification documents."
+)
+MESSAGES = (
+    ChatMessage(role="system", content="Answer from the numbered sentences, in JSON."),
+    ChatMessage(role="user", content=f"{SOURCES}\n\nQuestion: {QUESTION}"),
 )
 
 
-def gemma(url: str, timeout_s: float = 30.0, retries: int = 1) -> LLMClient:
-    return LLMClient(url, GEMMA_MODEL, mode="completions", timeout_s=timeout_s, retries=retries)
+def reader(url: str, timeout_s: float = 60.0, retries: int = 1) -> LLMClient:
+    return LLMClient(
+        url, READER_MODEL, timeout_s=timeout_s, retries=retries, response_format="json_object"
+    )
 
 
 def server_pids(port: int) -> list[int]:
@@ -53,55 +59,44 @@ def server_pids(port: int) -> list[int]:
     return found
 
 
-def test_completions_against_gemma_give_one_short_line(llm_server: str) -> None:
-    client = gemma(llm_server)
+def test_the_reader_answers_in_the_schema_and_cites_the_right_sentence(llm_server: str) -> None:
+    client = reader(llm_server)
     assert client.health()
-    reply = client.complete(build_answer_prompt(QUESTION, PASSAGES), max_tokens=24)
-    assert reply.strip() and "\n" not in reply  # the prompt's newline stop ended it
+    reply = parse_reply(client.complete(MESSAGES, max_tokens=96, json_schema=READER_SCHEMA))
+    assert reply.answer is not None and "Rudenko" in reply.answer
+    assert reply.sentences == (2,)
+    assert client.tokens_generated > 0
 
 
-def test_stream_deltas_add_up_to_the_complete_text(llm_server: str) -> None:
-    client = gemma(llm_server)
-    # Greedy decoding repeats only from the same KV-cache state: a cold prompt is evaluated
-    # in one batch, a repeated one re-evaluates just its last token, and the two kernels
-    # round differently (measured: the cold reply differs, every later one is identical).
-    client.complete(STORY, max_tokens=24)
-    deltas = list(client.stream(STORY, max_tokens=24))
-    assert len(deltas) >= 5
-    assert "".join(deltas) == client.complete(STORY, max_tokens=24)
-
-
-def test_chat_mode_against_smollm2_uses_the_same_client(chat_llm_server: str) -> None:
-    client = LLMClient(chat_llm_server, SMOLLM2_MODEL, mode="chat")
-    prompt = build_answer_prompt(QUESTION, PASSAGES, "chat")
-    reply = client.complete(prompt, max_tokens=40)
-    assert reply.strip() and "Passages:" not in reply  # an answer, not an echo of the prompt
-    deltas = list(client.stream(prompt, max_tokens=40))
-    assert len(deltas) > 1 and "".join(deltas) == reply
+def test_chat_against_smollm2_uses_the_same_client(chat_llm_server: str) -> None:
+    client = LLMClient(chat_llm_server, SMOLLM2_MODEL, response_format="json_object")
+    reply = client.complete(MESSAGES, max_tokens=60, json_schema=READER_SCHEMA)
+    parsed = parse_reply(reply)  # even a 135M model is held to the schema by the grammar
+    assert all(isinstance(n, int) for n in parsed.sentences)
+    free = client.complete(MESSAGES, max_tokens=40)
+    assert free.strip() and "Question:" not in free  # an answer, not an echo of the prompt
 
 
 def test_a_dead_port_fails_fast_with_a_clear_error() -> None:
-    client = LLMClient(local_url(free_port()), GEMMA_MODEL, retries=1)
-    prompt = build_answer_prompt(QUESTION, PASSAGES)
+    client = LLMClient(local_url(free_port()), READER_MODEL, retries=1)
     started = time.monotonic()
     with pytest.raises(LLMUnavailableError, match="cannot reach the LLM server at http://127"):
-        client.complete(prompt)
-    with pytest.raises(LLMUnavailableError, match="cannot reach"):
-        list(client.stream(prompt))
+        client.complete(MESSAGES)
     assert not client.health()
     assert time.monotonic() - started < 10
 
 
-def test_an_oversized_prompt_is_reported_with_its_http_status(llm_server: str) -> None:
-    too_long = Prompt(text="word " * 5000, messages=())
+def test_an_oversized_prompt_is_reported_with_its_http_status(chat_llm_server: str) -> None:
+    too_long = (ChatMessage(role="user", content="word " * 5000),)
+    client = LLMClient(chat_llm_server, SMOLLM2_MODEL, retries=0)
     with pytest.raises(LLMUnavailableError, match=r"answered HTTP 4\d\d"):
-        gemma(llm_server, retries=0).complete(too_long)
+        client.complete(too_long)
 
 
 def test_a_slow_reply_times_out(llm_server: str) -> None:
-    slow = Prompt(text="word " * 1500 + "Once upon a time", messages=())
+    slow = (ChatMessage(role="user", content="word " * 1500 + "Once upon a time"),)
     with pytest.raises(LLMUnavailableError, match="timed out"):
-        gemma(llm_server, timeout_s=0.05, retries=0).complete(slow, max_tokens=4)
+        reader(llm_server, timeout_s=0.05, retries=0).complete(slow, max_tokens=4)
 
 
 def test_a_server_that_cannot_load_its_model_is_reported(tmp_path: Path) -> None:
@@ -114,12 +109,12 @@ def test_a_server_that_cannot_load_its_model_is_reported(tmp_path: Path) -> None
 
 
 def test_ensure_server_starts_one_server_reuses_it_and_stop_ends_it(
-    tmp_path: Path, gemma_model_path: Path
+    tmp_path: Path, reader_model_path: Path
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", llm_port=free_port(), llm="local")
     settings.data_dir.mkdir(parents=True)
     # `ensure_server` looks for the model under data_dir/models: point it at the cached copy.
-    (settings.data_dir / "models").symlink_to(gemma_model_path.parent)
+    (settings.data_dir / "models").symlink_to(reader_model_path.parent)
     try:
         with ThreadPoolExecutor(2) as pool:  # two callers at once: the lock lets one start it
             urls = list(pool.map(lambda _: ensure_server(settings), range(2)))
@@ -127,7 +122,7 @@ def test_ensure_server_starts_one_server_reuses_it_and_stop_ends_it(
         assert urls == [local_url(settings.llm_port)] * 2 and status.healthy
         assert status.pid is not None and server_pids(settings.llm_port) == [status.pid]
         client = LLMClient.from_settings(settings)  # `local` without a URL: the same server
-        assert client.complete(build_answer_prompt(QUESTION, PASSAGES)).strip()
+        assert client.complete(MESSAGES, max_tokens=8).strip()
         assert server_pids(settings.llm_port) == [status.pid]
     finally:
         stopped = stop_server(settings)
@@ -135,3 +130,21 @@ def test_ensure_server_starts_one_server_reuses_it_and_stop_ends_it(
     after = server_status(settings)
     assert not after.healthy and after.pid is None
     assert not pidfile_path(settings).exists() and not stop_server(settings)
+
+
+def test_port_and_host_in_the_environment_do_not_move_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # make exports its variables (`make run PORT=8111`) and hosting platforms set PORT;
+    # llama-cpp-python's settings read both over its command line.
+    decoy = free_port()
+    monkeypatch.setenv("PORT", str(decoy))
+    monkeypatch.setenv("HOST", "0.0.0.0")
+    settings = Settings(data_dir=tmp_path / "data", llm_model=SMOLLM2_MODEL)
+    handle = start_server(settings, model_path=smollm2_gguf(), port=free_port())
+    try:
+        assert handle.port != decoy and server_pids(handle.port) == [handle.pid]
+        assert LLMClient(handle.base_url, SMOLLM2_MODEL).health()
+        assert server_pids(decoy) == []
+    finally:
+        handle.stop()

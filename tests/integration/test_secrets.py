@@ -20,7 +20,7 @@ import pytest
 
 from rag.errors import LLMUnavailableError
 from rag.llm import LLMClient
-from rag.prompts import Prompt
+from rag.types import ChatMessage
 from tests.api_server import QUESTION, ServedAPI, serve_samples
 
 pytestmark = pytest.mark.integration
@@ -129,9 +129,8 @@ def test_a_password_in_the_llm_url_is_never_repeated(failing_llm: str) -> None:
     every form, and the URL in the message shown without it."""
     url = failing_llm.replace("http://", f"http://rag:{URL_PASSWORD}@")
     client = LLMClient(url, "any-model", api_key=LLM_KEY, retries=0)
-    prompt = Prompt(text="Question: x\nAnswer:", messages=())
     with pytest.raises(LLMUnavailableError) as raised:
-        client.complete(prompt)
+        client.complete((ChatMessage(role="user", content="Question: x"),))
     message = str(raised.value)
     assert "HTTP 500" in message and "credentials Basic ***" in message
     assert not client.health()

@@ -344,6 +344,7 @@ def test_summarize() -> None:
         "answer_accuracy": 0.5,
         "refusal_accuracy": 0.5,
         "false_refusal_rate": 0.5,
+        "wrong_answer_rate": 0.25,  # d answered an unanswerable item; b and c refused
         "citation_precision": 0.5,  # a and d; b was refused
         "citation_recall": 0.5,  # a and b
         "verbatim_quote_rate": 0.75,  # a and d

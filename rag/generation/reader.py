@@ -1,0 +1,98 @@
+"""The reader: an instruct model picks the answer out of numbered source sentences and
+cites them by number; what it says stands only if ``rag.grounding.answer_check`` agrees.
+
+One reader serves every LLM generator (`local`, the bundled model behind llama.cpp, and
+`openai`, any OpenAI-compatible server), so a stronger model gets the same verified,
+sentence-cited answers. The reply is constrained to a JSON schema where the server can do
+it (``response_format``); otherwise the prompt asks for the same JSON and `parse_reply`
+also reads the ``[n]`` text format.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..citations import Grounded, citation_for, with_markers
+from ..errors import LLMUnavailableError
+from ..grounding.answer_check import ArticleText, Verdict, check_answer
+from ..llm import LLMClient
+from ..question import Question
+from ..sentences import SourceSentence
+from .candidates import Candidates
+from .prompts import READER_SCHEMA, ReaderReply, parse_reply, reader_messages
+
+
+class ReaderOutputError(LLMUnavailableError):
+    """The model answered, but not in the format asked for (so extraction answers)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one reading produced: the verified answer, or None and why not."""
+
+    grounded: Grounded | None
+    reason: str | None
+    reply: ReaderReply
+
+
+class SentenceReader:
+    """Reads candidates with one LLM client; at most ``slots`` calls in flight."""
+
+    def __init__(
+        self,
+        client: LLMClient,
+        slots: threading.BoundedSemaphore,
+        max_tokens: int,
+    ) -> None:
+        self.client = client
+        self._slots = slots
+        self._max_tokens = max_tokens
+
+    def read(
+        self,
+        question: str,
+        parts: Sequence[Question],
+        candidates: Candidates,
+        article_text: ArticleText,
+    ) -> Reading:
+        """Ask, parse and check. LLMUnavailableError (ReaderOutputError for a reply that
+        is not the format) when no answer could be read at all."""
+        reply = self.ask(question, candidates)
+        if reply.answer is None:
+            return Reading(None, "the reader found no answer in the sources", reply)
+        cited = _cited(reply, candidates)
+        verdict: Verdict = check_answer(reply.answer, cited, parts, article_text)
+        if not verdict.ok:
+            return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
+        numbers = list(range(1, len(cited) + 1))
+        grounded = Grounded(
+            answer=with_markers(reply.answer, numbers),
+            citations=tuple(citation_for(n, s) for n, s in zip(numbers, cited, strict=True)),
+            supporting=tuple(zip(cited, numbers, strict=True)),
+            support=candidates.best_support,
+        )
+        return Reading(grounded, None, reply)
+
+    def ask(self, question: str, candidates: Candidates) -> ReaderReply:
+        messages = reader_messages(question, candidates.numbered)
+        with self._slots:
+            text = self.client.complete(
+                messages, max_tokens=self._max_tokens, json_schema=READER_SCHEMA
+            )
+        try:
+            return parse_reply(text)
+        except ValueError as exc:
+            raise ReaderOutputError(str(exc)) from exc
+
+
+def _cited(reply: ReaderReply, candidates: Candidates) -> list[SourceSentence]:
+    """The candidates the reply cites, once each, in the order cited; numbers that name no
+    candidate are ignored here (an answer left citing nothing is dropped by the checks)."""
+    cited: dict[tuple[str, int], SourceSentence] = {}
+    for n in reply.sentences:
+        sentence = candidates.sentence(n)
+        if sentence is not None:
+            cited.setdefault((sentence.source, sentence.start), sentence)
+    return list(cited.values())

@@ -1,0 +1,116 @@
+"""The checks a reader's answer must pass: invented claims that share words with a source
+sentence are dropped, real answers stand, near-misses are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.grounding.answer_check import check_answer, is_english
+from rag.question import analyse
+from rag.sentences import SourceSentence
+
+pytestmark = pytest.mark.unit
+
+EXCHANGE = (
+    "The treaty took effect Wednesday after North Korea's Vice Foreign Minister Kim Jong Gyu "
+    "and Russia's Vice Foreign Minister Andrei Rudenko exchanged ratification documents in "
+    "Moscow, KCNA said."
+)
+BONDS = (
+    "Argentina's bondholders are spread around the world: 15.6% in Italy, 10.3% in Japan "
+    "and 9.1% in Switzerland."
+)
+ARTICLES = {"a.txt": EXCHANGE + " The pact was signed in June.", "b.txt": BONDS}
+
+
+def _sentence(text: str, source: str) -> SourceSentence:
+    return SourceSentence(text=text, start=0, end=len(text), source=source, chunk_id="c")
+
+
+def _check(question: str, answer: str, sentence: str = EXCHANGE, source: str = "a.txt") -> str:
+    verdict = check_answer(answer, [_sentence(sentence, source)], analyse(question), ARTICLES.get)
+    return verdict.reason or "ok"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Who exchanged the ratification documents?", "Kim Jong Gyu and Andrei Rudenko."),
+        ("Where were the documents exchanged?", "In Moscow."),
+        ("When did the treaty take effect?", "It took effect on Wednesday."),
+        ("What share of Argentina's bondholders are in Italy?", "15.6%"),
+    ],
+)
+def test_answers_stated_by_their_sentence_stand(question: str, answer: str) -> None:
+    source = "b.txt" if "Argentina" in question else "a.txt"
+    sentence = BONDS if source == "b.txt" else EXCHANGE
+    assert _check(question, answer, sentence, source) == "ok"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "reason"),
+    [
+        # A wrong figure or day beside the sentence's own words.
+        ("When did the treaty take effect?", "The treaty took effect on Friday.", "Friday"),
+        ("How many ministers exchanged documents?", "Three vice ministers.", "number 3"),
+        (
+            "What share of Argentina's bondholders are in Italy?",
+            "10.3% of them are in Italy.",
+            "10.3",
+        ),
+        # A name from nowhere, in the sentence's own frame.
+        ("Who exchanged the ratification documents?", "Sergei Lavrov and Kim.", "Sergei"),
+        # Words the sentence never says.
+        (
+            "Why did the treaty take effect?",
+            "Because parliament approved sweeping sanctions against energy exports.",
+            "words",
+        ),
+        # Only the question again.
+        ("Who exchanged the ratification documents?", "The documents were exchanged.", "repeats"),
+    ],
+)
+def test_invented_claims_sharing_words_with_the_sentence_are_dropped(
+    question: str, answer: str, reason: str
+) -> None:
+    assert reason in _check(question, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What share of Argentina's bondholders reside in Spain?",  # the article lists others
+        "Who exchanged the ratification documents in 2019?",  # a year the article lacks
+    ],
+)
+def test_near_misses_are_refused_by_the_question_facts(question: str) -> None:
+    source = "b.txt" if "Argentina" in question else "a.txt"
+    sentence = BONDS if source == "b.txt" else EXCHANGE
+    answer = "15.6% in Italy." if source == "b.txt" else "Kim Jong Gyu and Andrei Rudenko."
+    assert "not in the cited articles" in _check(question, answer, sentence, source)
+
+
+def test_a_name_of_the_question_found_elsewhere_in_the_article_is_no_near_miss() -> None:
+    # "June" is not in the cited sentence but the article says it.
+    question = "Who exchanged the documents of the pact signed in June?"
+    assert _check(question, "Kim Jong Gyu and Andrei Rudenko.") == "ok"
+
+
+def test_no_citation_means_no_answer() -> None:
+    verdict = check_answer("In Moscow.", [], analyse("Where?"), ARTICLES.get)
+    assert not verdict.ok and "cites no" in (verdict.reason or "")
+
+
+def test_names_of_questions_in_other_languages_are_not_held_to_english_articles() -> None:
+    # German capitalises nouns: "Dokumente" is not a name the article must contain.
+    question = "Wer hat die Dokumente ausgetauscht?"
+    assert not is_english(question)
+    assert _check(question, "Kim Jong Gyu und Andrei Rudenko.") == "ok"
+    assert is_english("Who exchanged the documents?")
+
+
+def test_an_answer_of_another_kind_than_asked_is_dropped() -> None:
+    sentence = "Kim Jong Gyu and Andrei Rudenko exchanged the documents in Moscow."
+    reason = _check("When were the documents exchanged?", "In Moscow.", sentence)
+    assert "of the kind" in reason or "when question" in reason
+    assert _check("Where were the documents exchanged?", "In Moscow.", sentence) == "ok"
