@@ -279,6 +279,22 @@ def _judge_soak(soak: dict[str, Any]) -> None:
         raise typer.Exit(1)
 
 
+def _reader_curve(settings: Settings, gold: Path, sizes: str, limit: int) -> dict[str, Any]:
+    from evals.bench_reader import reader_curve
+    from evals.gold import load_gold
+
+    try:
+        ns = [int(n) for n in sizes.split(",")]
+    except ValueError as exc:
+        raise typer.BadParameter(f"--curve-n {sizes!r}: comma-separated numbers") from exc
+    items = load_gold(gold)[:limit]
+    with _stages(len(ns) * len(items)) as stages:
+        stages.start("the reader against N")
+        rows = reader_curve(settings, items, ns, on_item=stages.done)
+    config = {"gold": str(gold), "items": len(items), "collection": settings.collection}
+    return {"reader_curve": rows, "config": config | {"model": settings.llm_model}}
+
+
 def bench_command(
     *,
     quick: Annotated[
@@ -303,12 +319,29 @@ def bench_command(
     soak_clients: Annotated[
         int, typer.Option("--soak-clients", min=1, max=64, help="Concurrent soak clients.")
     ] = 8,
+    reader_curve: Annotated[
+        Path | None,
+        typer.Option(
+            "--reader-curve",
+            help="Instead: the local reader's accuracy and latency against N (candidate "
+            "sentences) over this gold file, on the configured collection.",
+        ),
+    ] = None,
+    curve_n: Annotated[str, typer.Option("--curve-n", help="N values, comma-separated.")] = (
+        "4,6,8,10,12,15"
+    ),
+    curve_items: Annotated[
+        int, typer.Option("--curve-items", min=1, help="Gold items per N (the first ones).")
+    ] = 1000,
 ) -> None:
     """Benchmark ingestion, retrieval (beside llama-index's hybrid retriever), the API and load."""
     settings = get_settings()
-    plan = BenchPlan.of(quick, settings.top_k, local)
-    plan = replace(plan, soak_s=soak, soak_clients=soak_clients)
-    result = run_bench(plan, settings)
+    if reader_curve is not None:
+        result = _reader_curve(settings, reader_curve, curve_n, curve_items)
+    else:
+        plan = BenchPlan.of(quick, settings.top_k, local)
+        plan = replace(plan, soak_s=soak, soak_clients=soak_clients)
+        result = run_bench(plan, settings)
     json_out.parent.mkdir(parents=True, exist_ok=True)
     json_out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     out.print(f"wrote {json_out}")

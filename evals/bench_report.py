@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,46 @@ def rss_chart(soak: Mapping[str, Any]) -> str:
     return _data_uri(figure)
 
 
+def reader_curve_chart(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Accuracy and wrong-answer rate (left) and p50 latency (right) against N."""
+    figure = Figure(figsize=(6.5, 3.6), dpi=_DPI)
+    axes = figure.add_subplot()
+    xs = [row["n"] for row in rows]
+    axes.plot(xs, [row["answer_accuracy"] for row in rows], "o-", label="answer accuracy")
+    axes.plot(xs, [row["wrong_answer_rate"] for row in rows], "x-", label="wrong answers")
+    axes.set_xlabel("candidate sentences read (N)")
+    axes.set_ylabel("share of questions")
+    axes.set_ylim(0, 1)
+    axes.legend(fontsize="small", loc="center left")
+    latency = axes.twinx()
+    latency.plot(xs, [row["latency_ms_p50"] / 1000 for row in rows], "s--", color="tab:red")
+    latency.set_ylabel("p50 latency (s)", color="tab:red")
+    axes.set_title("The local reader against N")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    return _data_uri(figure)
+
+
+def render_curve(result: Mapping[str, Any]) -> str:
+    """The report page of `rag bench --reader-curve`."""
+    rows = result["reader_curve"]
+    header = "".join(f"<th>{html.escape(key)}</th>" for key in rows[0])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row.values()) + "</tr>"
+        for row in rows
+    )
+    config = html.escape(", ".join(f"{k}: {v}" for k, v in result["config"].items()))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>rag bench --reader-curve</title>
+<style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}
+td,th{{border-bottom:1px solid #ddd;padding:2px 8px;font-size:0.9rem}}</style></head>
+<body><h1>The reader against N</h1><p>{config}</p>
+<img alt="accuracy and latency against N" src="{reader_curve_chart(rows)}">
+<table><tr>{header}</tr>{body}</table>
+</body></html>
+"""
+
+
 def _table(rows: Iterator[tuple[str, str]]) -> str:
     return "\n".join(
         f"<tr><td>{html.escape(key)}</td><td>{html.escape(value)}</td></tr>" for key, value in rows
@@ -130,4 +170,5 @@ td{{border-bottom:1px solid #ddd;padding:2px 8px;font-size:0.9rem}}</style></hea
 
 def write_report(result: Mapping[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(result), encoding="utf-8")
+    page = render_curve(result) if "reader_curve" in result else render(result)
+    path.write_text(page, encoding="utf-8")

@@ -39,6 +39,7 @@ _CONFLICT_CANDIDATES = 12
 # README's calibration notes): answerable questions' best candidate scored 0.31 at the
 # lowest, while "What is the capital of Australia?" scores 0.14.
 READER_MIN_SUPPORT = 0.2
+_NOT_READ = "The question asks to step outside the sources."
 
 
 class Turn(BaseModel):
@@ -202,24 +203,21 @@ class Assistant:
         self, question: str, standalone: str, hits: list[Hit], name: GeneratorName
     ) -> Generator[StreamEvent, None, Answer]:
         """The reader's verified answer; refusal when it finds none or it fails the checks."""
-        if is_prompt_injection(question):
-            return _refusal(name, "The question asks to step outside the sources.")
+        if is_prompt_injection(question) or not hits:
+            return _refusal(name, _NOT_READ if hits else "Nothing relevant was found.")
+        yield _reading_event(hits)  # before ranking: embedding the sentences takes longer
         candidates = self.candidates(standalone, hits)
         if candidates.best_support < READER_MIN_SUPPORT:
             return _refusal(name, "Nothing near the question was found in the sources.")
-        yield _reading_event(candidates)
         parts = analyse_for(standalone, hits)
         try:
             reading = self.reader(name).read(
                 standalone, parts, candidates, self.corpus.manifest.article_text
             )
-        except ReaderOutputError as exc:
-            notice = (
-                f"the LLM's reply was not in the format asked for, extractive answer instead: {exc}"
-            )
-            return (yield from self._extractive(question, standalone, hits, name, notice))
         except LLMUnavailableError as exc:
-            notice = f"LLM unavailable, extractive answer instead: {exc}"
+            what = "LLM's reply was not in the format asked for"
+            what = what if isinstance(exc, ReaderOutputError) else "LLM unavailable"
+            notice = f"{what}, extractive answer instead: {exc}"
             return (yield from self._extractive(question, standalone, hits, name, notice))
         if reading.grounded is None:
             return _refusal(name, reading.reason)
@@ -258,9 +256,15 @@ class Assistant:
         extra = [(sentence, n) for n, sentence in enumerate(ranked, start=1)]
         return with_conflicts(composed, detect_conflicts(question, extra), extra)
 
+    def close_clients(self) -> None:
+        """Close the LLM clients (the corpus may be shared and stays open)."""
+        with self._readers_lock:
+            for reader in self._readers.values():
+                reader.client.close()
+            self._readers.clear()
+
     def close(self) -> None:
-        for reader in self._readers.values():
-            reader.client.close()
+        self.close_clients()
         self.corpus.close()
 
 
@@ -268,12 +272,11 @@ def _refusal(name: GeneratorName, reason: str | None) -> Answer:
     return Answer(answer=REFUSAL, refused=True, generator=name, notice=reason)
 
 
-def _reading_event(candidates: Candidates) -> StreamEvent:
+def _reading_event(hits: Sequence[Hit]) -> StreamEvent:
     """The first event of a reader's answer: which articles it is reading."""
-    sources = list(dict.fromkeys(s.source for _, s in candidates.numbered))
-    titles = {s.source: s.title or s.source for _, s in candidates.numbered}
-    text = "Reading " + "; ".join(titles[source] for source in sources)
-    return StreamEvent(event="reading", text=text, sources=sources)
+    titles = {h.chunk.source: h.chunk.title or h.chunk.source for h in hits}
+    text = "Reading " + "; ".join(titles.values())
+    return StreamEvent(event="reading", text=text, sources=list(titles))
 
 
 def _checked(question: str, limit: int) -> str:

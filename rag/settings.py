@@ -151,7 +151,7 @@ class Settings(BaseSettings):
 
 def _annotated(field: FieldInfo) -> Any:
     """The field's type with its constraints (ge, le, pattern), for validating a value."""
-    return Annotated[field.annotation, *field.metadata]
+    return Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
 
 
 @lru_cache(maxsize=1)

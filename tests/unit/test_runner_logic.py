@@ -225,6 +225,18 @@ def test_gates_judge_our_generators_not_the_llamaindex_peer() -> None:
         check_gates(runs, DEFAULT_GATES, require_measured=False)
 
 
+def test_local_answering_fewer_questions_than_extractive_fails_the_run() -> None:
+    items = [_item("t1")]
+    runs = {"extractive": _run({"t1": GOOD}, items), "local": _run({"t1": REFUSAL}, items, "local")}
+    with pytest.raises(
+        GateFailedError, match=r"local answer_accuracy 0\.000 < extractive's 1\.000"
+    ):
+        check_gates(runs, [], require_measured=False)
+    runs["local"] = _run({"t1": GOOD}, items, "local")
+    check_gates(runs, [], require_measured=False)  # equal is fine; so is local alone
+    check_gates({"local": runs["local"]}, [], require_measured=False)
+
+
 # --- baselines -----------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from rag.errors import ConfigError
 from rag.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -49,3 +50,18 @@ def test_offline_environment_is_set() -> None:
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
     assert Path(os.environ["TIKTOKEN_CACHE_DIR"]).is_dir()
+
+
+def test_overrides_for_one_run_are_validated_like_the_fields() -> None:
+    base = Settings(_env_file=None)  # type: ignore[call-arg]
+    changed = base.with_overrides(["reader_sentences=8", "llm_response_format=none"])
+    assert (changed.reader_sentences, changed.llm_response_format) == (8, "none")
+    assert base.reader_sentences == 10  # the original is untouched
+    for bad, reason in [
+        ("reader_sentences=0", "greater than or equal to 1"),
+        ("reader_sentences=many", "valid integer"),
+        ("no_such_setting=1", "KEY a setting"),
+        ("reader_sentences", "KEY=VALUE"),
+    ]:
+        with pytest.raises(ConfigError, match=reason):
+            base.with_overrides([bad])
