@@ -279,8 +279,10 @@ def _judge_soak(soak: dict[str, Any]) -> None:
         raise typer.Exit(1)
 
 
-def _reader_curve(settings: Settings, gold: Path, sizes: str, limit: int) -> dict[str, Any]:
-    from evals.bench_reader import reader_curve
+def _reader_curve(
+    settings: Settings, gold: Path, sizes: str, limit: int, llm: bool
+) -> dict[str, Any]:
+    from evals.bench_reader import evidence_recall, reader_curve
     from evals.gold import load_gold
 
     try:
@@ -288,11 +290,19 @@ def _reader_curve(settings: Settings, gold: Path, sizes: str, limit: int) -> dic
     except ValueError as exc:
         raise typer.BadParameter(f"--curve-n {sizes!r}: comma-separated numbers") from exc
     items = load_gold(gold)[:limit]
-    with _stages(len(ns) * len(items)) as stages:
-        stages.start("the reader against N")
-        rows = reader_curve(settings, items, ns, on_item=stages.done)
+    recall = evidence_recall(settings, items, sorted({*ns, 1, 30}))
+    out.print(f"evidence among the N best candidates: {recall}")
+    rows: list[dict[str, Any]] = []
+    if llm:
+        with _stages(len(ns) * len(items)) as stages:
+            stages.start("the reader against N")
+            rows = reader_curve(settings, items, ns, on_item=stages.done)
     config = {"gold": str(gold), "items": len(items), "collection": settings.collection}
-    return {"reader_curve": rows, "config": config | {"model": settings.llm_model}}
+    return {
+        "reader_curve": rows,
+        "evidence_recall": recall,
+        "config": config | {"model": settings.llm_model},
+    }
 
 
 def bench_command(
@@ -337,7 +347,7 @@ def bench_command(
     """Benchmark ingestion, retrieval (beside llama-index's hybrid retriever), the API and load."""
     settings = get_settings()
     if reader_curve is not None:
-        result = _reader_curve(settings, reader_curve, curve_n, curve_items)
+        result = _reader_curve(settings, reader_curve, curve_n, curve_items, local)
     else:
         plan = BenchPlan.of(quick, settings.top_k, local)
         plan = replace(plan, soak_s=soak, soak_clients=soak_clients)

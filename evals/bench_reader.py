@@ -4,7 +4,10 @@ Prompt evaluation on CPU costs time in proportion to prompt tokens, so N trades 
 for seconds: the curve is what `RAG_READER_SENTENCES` is chosen from. It runs the `local`
 generator over gold items on the configured collection (ingest the corpus the gold set
 is about first) once per N, with no token budget in the way, and records each run's
-headline metrics beside the reader's mean prompt size.
+headline metrics beside the reader's mean prompt size. How well the sentences are
+ranked decides how small N can be, so the ranking's recall (the share of answerable items
+whose gold evidence sentence is among the N best candidates) is measured first, without
+the LLM.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from evals.answerers import assistant_answerer
 from evals.gold import GoldItem
+from evals.metrics import citation_correct
 from evals.runner import run_eval
+from rag.citations import citation_for
 from rag.corpus import Corpus
 from rag.settings import Settings
 
@@ -74,3 +79,36 @@ def _candidate_tokens(assistant: Assistant, items: Sequence[GoldItem]) -> float:
         numbered = assistant.candidates(item.question, hits).numbered
         sizes.append(sum(count_tokens(s.text) for _, s in numbered))
     return round(sum(sizes) / max(1, len(sizes)), 1)
+
+
+def evidence_recall(
+    settings: Settings, items: Sequence[GoldItem], sizes: Sequence[int]
+) -> dict[str, float | None]:
+    """For each N, the share of answerable ``items`` whose evidence is in the N best
+    candidates (all sentences of the retrieved chunks, ranked as the reader gets them)."""
+    from rag.assistant import Assistant
+    from rag.generation.candidates import ranked_candidates
+
+    answerable = [item for item in items if item.answerable]
+    assistant = Assistant(settings)
+    ranks: list[int | None] = []
+    try:
+        for item in answerable:
+            hits = assistant.retriever.retrieve(item.question, settings.top_k)
+            ranked = ranked_candidates(item.question, hits, assistant.similarity)
+            manifest = assistant.corpus.manifest
+            texts = {s: text for s in item.sources if (text := manifest.article_text(s))}
+            found = (
+                i
+                for i, scored in enumerate(ranked, start=1)
+                if citation_correct(citation_for(1, scored.sentence), item, texts)
+            )
+            ranks.append(next(found, None))
+    finally:
+        assistant.close()
+    return {
+        str(n): round(sum(1 for r in ranks if r is not None and r <= n) / len(ranks), 3)
+        if ranks
+        else None
+        for n in sizes
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,9 @@ def reader_curve_chart(rows: Sequence[Mapping[str, Any]]) -> str:
 def render_curve(result: Mapping[str, Any]) -> str:
     """The report page of `rag bench --reader-curve`."""
     rows = result["reader_curve"]
+    recall = html.escape(json.dumps(result["evidence_recall"]))
+    if not rows:
+        return f"<!doctype html><html><body><p>evidence recall at N: {recall}</p></body></html>"
     header = "".join(f"<th>{html.escape(key)}</th>" for key in rows[0])
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row.values()) + "</tr>"
@@ -112,6 +116,7 @@ def render_curve(result: Mapping[str, Any]) -> str:
 <style>body{{font-family:sans-serif;max-width:60rem;margin:2rem auto}}
 td,th{{border-bottom:1px solid #ddd;padding:2px 8px;font-size:0.9rem}}</style></head>
 <body><h1>The reader against N</h1><p>{config}</p>
+<p>Share of answerable items whose evidence is among the N best candidates: {recall}</p>
 <img alt="accuracy and latency against N" src="{reader_curve_chart(rows)}">
 <table><tr>{header}</tr>{body}</table>
 </body></html>

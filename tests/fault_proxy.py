@@ -17,11 +17,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import urlparse
 
-Mode = Literal["pass", "reset", "cut", "garbage", "bad_sse", "wrong_shape", "hang"]
+Mode = Literal["pass", "reset", "cut", "garbage", "bad_sse", "wrong_shape", "hang", "invalid_json"]
 BAD_MODES: tuple[Mode, ...] = ("reset", "cut", "garbage", "bad_sse", "wrong_shape", "hang")
 _GARBAGE = b'{"id": "cmpl-1", "object": "text_completion", "choices": [{"text": "Kim Jo'
 _BAD_SSE = b'data: {"id": "cmpl-1", "object": "text_completion", "choices": [{"te\n\n'
 _WRONG_SHAPE = b'{"object": "text_completion", "choices": [{"index": 0}], "data": "none"}'
+# A healthy server whose model ignored the format: a real completion, but not the JSON the
+# reader asked for (only answers are replaced; its model list still answers).
+_NOT_THE_FORMAT = (
+    b'{"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "m", "choices": '
+    b'[{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", '
+    b'"content": "I think it was the two ministers."}}]}'
+)
 _CANNED = {
     "garbage": ("application/json", _GARBAGE),
     "bad_sse": ("text/event-stream", _BAD_SSE),
@@ -99,6 +106,8 @@ class FaultProxy:
         elif mode in _CANNED:
             _reply(handler, 200, *_CANNED[mode])
             _drop(handler)
+        elif mode == "invalid_json" and handler.command == "POST":
+            _reply(handler, 200, "application/json", _NOT_THE_FORMAT)
         else:
             status, kind, answer = self._forward(handler, body)
             if mode == "cut":

@@ -207,7 +207,7 @@ def test_local_llm_answer_in_the_page(llm_chat_app: ServedApp, open_page: OpenPa
     page.locator("#rag-generator").get_by_text("local").click()
     answer = ask(page, NAMES_QUESTION)
     expect(answer.locator(".rag-meta")).to_contain_text("local")
-    # Whatever the small model wrote, the verified evidence with the names is shown.
+    # The reader's verified answer names both officials, with its cited sentence.
     expect(answer).to_contain_text("Rudenko")
     quote = open_citation(page, answer, 1).locator("mark").inner_text()
     assert any(quote in path.read_text(encoding="utf-8") for path in SAMPLES.glob("*.txt"))

@@ -109,15 +109,19 @@ def test_ask_with_the_local_llm(client: httpx.Client) -> None:
     assert float(tokens.split()[-1]) > 0
 
 
-def test_local_stream_sends_the_evidence_before_the_llm_answer(client: httpx.Client) -> None:
+def test_local_stream_names_the_sources_first_then_only_the_verified_answer(
+    client: httpx.Client,
+) -> None:
     body = {"question": QUESTION, "generator": "local"}
     events = _sse(client.post("/v1/ask", params={"stream": "true"}, json=body).text)
-    (name, first), (then, cited) = events[:2]
+    (name, reading), (then, first) = events[:2]
     done = events[-1][1]["answer"]
-    assert name == "token" and then == "citations"
-    assert "Rudenko" in first["text"] and done["answer"].startswith(first["text"])
-    assert cited["citations"] == done["citations"][: len(cited["citations"])]
+    assert name == "reading" and then == "token"
+    assert "001_a4b0b9614c74e4e8.txt" in reading["sources"] and reading["text"].startswith("Read")
+    assert "Rudenko" in done["answer"] and done["answer"].startswith(first["text"])
+    assert [n for n, _ in events].count("reading") == 1
     assert "".join(data["text"] for name, data in events if name == "token") == done["answer"]
+    assert done["citations"] and all(c["quote"] for c in done["citations"])
 
 
 @pytest.mark.parametrize("how", ["query", "accept"])

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.api_server import ingest_samples
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -73,3 +74,29 @@ def test_report_inlines_both_plots(bench: tuple[dict[str, Any], str]) -> None:
     assert page.count('<img alt="') == 2
     assert page.count('src="data:image/png;base64,') == 2
     assert "reingest_new_vectors" in page
+
+
+@pytest.mark.timeout(900)
+def test_reader_curve_measures_each_n_against_the_real_reader(
+    tmp_path: Path, llm_server: str
+) -> None:
+    data_dir = tmp_path / "data"
+    ingest_samples(data_dir)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_DATA_DIR": str(data_dir), "RAG_LLM_BASE_URL": llm_server}
+    out = tmp_path / "curve.json"
+    command = [RAG, "bench", "--reader-curve", str(ROOT / "evals" / "data" / "gold.jsonl")]
+    command += ["--curve-n", "2,6", "--curve-items", "3", "--json", str(out)]
+    command += ["--report", str(tmp_path / "curve.html")]
+    subprocess.run(command, env=env, cwd=tmp_path, check=True, timeout=800)
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert [row["n"] for row in result["reader_curve"]] == [2, 6]
+    small, large = result["reader_curve"]
+    assert 0 < small["candidate_tokens_mean"] < large["candidate_tokens_mean"]
+    assert all(
+        row["answer_accuracy"] is not None and row["latency_ms_p50"] for row in (small, large)
+    )
+    recall = result["evidence_recall"]
+    assert set(recall) == {"1", "2", "6", "30"} and recall["1"] <= recall["6"] <= recall["30"]
+    page = (tmp_path / "curve.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 1

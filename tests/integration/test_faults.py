@@ -264,3 +264,20 @@ def test_chroma_server_stopped_mid_requests_and_restarted_loses_nothing(
         )
         assert client.get("/v1/documents").json() == documents
     assert VectorStore(settings, embedder.name, embedder.dim).all_ids() == vectors_before
+
+
+def test_a_reply_out_of_format_gives_the_extractive_answer_and_never_the_text(
+    proxied_api: ServedAPI, proxy: FaultProxy
+) -> None:
+    proxy.set_mode("invalid_json")
+    try:
+        response = httpx.post(f"{proxied_api.url}/v1/ask", json={"question": QUESTION}, timeout=120)
+        readyz = httpx.get(f"{proxied_api.url}/readyz", timeout=30)
+    finally:
+        proxy.set_mode("pass")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["notice"].startswith("LLM's reply was not in the format asked for")
+    assert "Kim Jong Gyu" in answer["answer"] and answer["citations"]
+    assert "two ministers" not in answer["answer"]  # unverified model text is never shown
+    assert readyz.status_code == 200  # the server is up; only this answer fell back
