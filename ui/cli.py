@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from importlib.metadata import version
@@ -219,6 +220,21 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _WORKER_HEALTHCHECK_S = 30
 
 
+def _share_metrics(folder: Path) -> None:
+    """Workers write their metrics there and a scrape of any one reports the sum.
+
+    Emptied first: an earlier run's counts would add up with this one's. Set before
+    uvicorn spawns the workers, which read it when they import prometheus_client.
+    """
+    import shutil
+
+    from ui.telemetry import MULTIPROC_DIR
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_DIR] = str(folder)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default RAG_HOST).")] = None,
@@ -251,6 +267,8 @@ def serve(
             "several workers need a Chroma server (RAG_CHROMA_URL): "
             "embedded Chroma allows one writer process"
         )
+    if workers > 1:
+        _share_metrics(settings.data_dir / "prometheus")
     uvicorn.run(
         "ui.server:app",
         host=host,
