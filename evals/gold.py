@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rag.errors import InputError
+from rag.prompts import REFUSAL
 from rag.types import ChatMessage
 
 
@@ -26,7 +28,9 @@ class GoldItem(BaseModel):
     must_contain: list[list[str]] = Field(
         description="Every group must match the answer; any alias of a group will do."
     )
-    must_not_contain: list[str] = Field(description="Strings no correct answer contains.")
+    must_not_contain: list[str] = Field(
+        default_factory=list, description="Strings no correct answer contains."
+    )
     sources: list[str] = Field(description="Source paths as in Chunk.source.")
     evidence: list[str] = Field(description="Verbatim passages of the sources.")
     answerable: bool
@@ -35,6 +39,16 @@ class GoldItem(BaseModel):
     history: list[ChatMessage] = Field(
         default_factory=list, description="Earlier turns, for follow-up questions."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refusal_needs_no_answer(cls, data: Any) -> Any:
+        # An unanswerable item's only right answer is the refusal, so authors may write
+        # null; token F1 then scores answers against the refusal the product gives.
+        unanswerable = isinstance(data, dict) and data.get("answerable") is False
+        if unanswerable and "answer" in data and data["answer"] is None:
+            return {**data, "answer": REFUSAL}
+        return data
 
     @field_validator("must_contain")
     @classmethod

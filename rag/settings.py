@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         description="Longest an API request may take before it gets 504; work already "
         "started (an ingestion, an LLM call) still runs to its end in the background.",
     )
+    sse_ping_s: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds between keep-alive comments on a quiet event stream, so a proxy "
+        "that drops idle connections (nginx: 60 s) keeps a stream open while the LLM thinks.",
+    )
 
     def with_overrides(self, pairs: list[str]) -> Settings:
         """These settings with ``KEY=VALUE`` pairs applied (``rag eval --set``), each value

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -23,6 +24,8 @@ from tests.conftest import SAMPLES, free_port, wait_http
 RAG = str(Path(sys.executable).with_name("rag"))
 START_TIMEOUT_S = 240.0
 QUESTION = "Who exchanged the ratification documents?"
+# OpenAI's error type for each status; any other 4xx is an invalid_request_error.
+_ERROR_TYPES = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
 
 
 def rag_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -47,6 +50,21 @@ def copy_index(template: Path, data_dir: Path) -> Path:
     """A private copy of an ingested data folder (embedded Chroma, manifest, BM25)."""
     shutil.copytree(template, data_dir)
     return data_dir
+
+
+def assert_api_error(response: httpx.Response, status: int, fragment: str = "") -> dict[str, Any]:
+    """An error in OpenAI's shape with the type its status calls for; the error object."""
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["content-type"].startswith("application/json")
+    error: dict[str, Any] = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}, error
+    expected = (
+        "server_error" if status >= 500 else _ERROR_TYPES.get(status, "invalid_request_error")
+    )
+    assert error["type"] == expected, error
+    assert fragment.lower() in error["message"].lower(), error["message"]
+    assert "Traceback" not in response.text
+    return error
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ class BodyLimit:
         limit = self.limits.get(scope["path"], self.default)
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            await json_error(413, _too_large(limit))(scope, receive, send)
+            await json_error(413, _too_large(limit), code="too_large")(scope, receive, send)
             return
         received = 0
 

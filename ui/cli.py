@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from enum import StrEnum
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +22,19 @@ from rag.errors import RagError
 from rag.settings import GeneratorName, Settings, get_settings
 from rag.types import Answer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+USAGE = """Ask questions about a folder of news articles; every answer cites the exact
+source sentences, or says the sources do not say.
+
+Start with `rag ingest data/sources`, then `rag ask "Who exchanged the ratification
+documents?"`, or `rag serve` for the HTTP API and the chat page (http://127.0.0.1:8000/ui).
+Settings are RAG_* environment variables or a .env file (see the README).
+
+Exit codes: 0 ok, 1 other failure (a failed soak), 2 bad input or configuration,
+3 not found, 4 index locked, 5 embedder mismatch, 6 store unavailable, 7 LLM unavailable,
+8 data folder not writable, 9 an eval quality gate failed.
+"""
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=USAGE)
 docs_app = typer.Typer(no_args_is_help=True, help="List or delete ingested documents.")
 app.add_typer(docs_app, name="docs")
 out = Console()
@@ -28,6 +43,24 @@ err = Console(stderr=True)
 CollectionOpt = Annotated[
     str | None, typer.Option("--collection", help="Chroma collection (default: RAG_COLLECTION).")
 ]
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(f"rag (news-rag) {version('news-rag')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    pass
 
 
 def _settings(collection: str | None = None) -> Settings:
@@ -70,10 +103,20 @@ def docs_list(
     collection: CollectionOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """List ingested documents."""
+    """List ingested documents: id, source, title, chunks, ingested.
+
+    On a terminal, a table; in a pipe or a file, one tab-separated line per document
+    with every value whole, for grep and cut.
+    """
     docs = _corpus(_settings(collection)).manifest.documents()
     if as_json:
         print(json.dumps([d.model_dump() for d in docs], indent=2, ensure_ascii=False))
+        return
+    if not sys.stdout.isatty():
+        for d in docs:
+            values = (d.doc_id, d.source, d.title or "", str(d.chunks), d.ingested_at)
+            # A tab or newline inside a title would split its record.
+            print("\t".join(" ".join(str(v).split()) for v in values))
         return
     table = Table("id", "source", "title", "chunks", "ingested")
     for d in docs:
@@ -149,31 +192,49 @@ def ask(
         _print_answer(answer)
 
 
+class LLMServerAction(StrEnum):
+    start = "start"
+    stop = "stop"
+    status = "status"
+
+
 @app.command("llm-server")
 def llm_server(
-    action: Annotated[str, typer.Argument(help="start (default), stop or status.")] = "start",
+    action: Annotated[LLMServerAction, typer.Argument(help="What to do.")] = LLMServerAction.start,
 ) -> None:
     """Start, stop or inspect the managed local LLM server (llama.cpp + Gemma 3 270M)."""
-    from rag.errors import InputError
     from rag.llm_server import ensure_server, server_status, stop_server
 
     settings = get_settings()
-    if action == "start":
+    if action is LLMServerAction.start:
         out.print(f"LLM server ready at {ensure_server(settings)}")
-    elif action == "stop":
+    elif action is LLMServerAction.stop:
         out.print("stopped" if stop_server(settings) else "no managed LLM server was running")
-    elif action == "status":
+    else:
         status = server_status(settings)
         state = "healthy" if status.healthy else "not answering"
         out.print(f"{status.base_url}: {state} (pid {status.pid}, model {status.model})")
-    else:
-        raise InputError(f"unknown action '{action}' (start, stop, status)")
 
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # The supervisor restarts a worker that misses its ping for this long; a worker busy
 # embedding on a small shared machine can be slow to answer the default 5 s.
 _WORKER_HEALTHCHECK_S = 30
+
+
+def _share_metrics(folder: Path) -> None:
+    """Workers write their metrics there and a scrape of any one reports the sum.
+
+    Emptied first: an earlier run's counts would add up with this one's. Set before
+    uvicorn spawns the workers, which read it when they import prometheus_client.
+    """
+    import shutil
+
+    from ui.telemetry import MULTIPROC_DIR
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_DIR] = str(folder)
 
 
 @app.command()
@@ -208,6 +269,8 @@ def serve(
             "several workers need a Chroma server (RAG_CHROMA_URL): "
             "embedded Chroma allows one writer process"
         )
+    if workers > 1:
+        _share_metrics(settings.data_dir / "prometheus")
     uvicorn.run(
         "ui.server:app",
         host=host,
@@ -225,7 +288,9 @@ app.command("bench")(bench_command)
 def main() -> None:
     """Console entry point: translate expected errors into exit codes."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns a typer.Exit's code instead of exiting
+        # (a failed soak's 1, --help's 0), and the command's own None on success.
+        code = app(standalone_mode=False)
     except RagError as exc:
         # One line however long, even when stderr is not a terminal; escaped, since a
         # message quoting a path or a reason may contain [brackets] rich would swallow.
@@ -234,12 +299,12 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
-    except typer.Exit as exc:
+    except typer.TyperException as exc:
+        # Usage errors: typer raises its own copy of click's exceptions, not click's.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"[red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except Exception as exc:  # click's usage errors arrive as ClickException
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
+    sys.exit(code if isinstance(code, int) else 0)

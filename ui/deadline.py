@@ -41,4 +41,4 @@ class Deadline:
             await self.app(scope, receive, send_and_note)
         if budget.cancelled_caught and not started:
             message = f"the request took longer than {self.timeout_s:g}s"
-            await json_error(504, message)(scope, receive, send)
+            await json_error(504, message, code="timeout")(scope, receive, send)

@@ -66,12 +66,19 @@ _CHUNK = {
         "usage": _ref("Usage"),
     },
 }
-# OpenAI's chunks are unnamed events ("message"); the stream ends with `data: [DONE]`.
+# OpenAI's chunks are unnamed events ("message"); the stream ends with `data: [DONE]`,
+# after an error object in place of a chunk when the answer failed midway.
 CHAT_CHUNK_EVENT = {
     "type": "object",
     "required": ["data"],
     "properties": {
         "event": {"const": "message"},
-        "data": {"anyOf": [{"const": "[DONE]"}, _json_data(_CHUNK)]},
+        "data": {
+            "anyOf": [
+                {"const": "[DONE]"},
+                _json_data(_CHUNK),
+                _json_data(_ref("ErrorResponse")),
+            ]
+        },
     },
 }

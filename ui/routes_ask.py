@@ -6,14 +6,14 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse
 
 from rag.types import Answer
 
 from .blocking import run_blocking
 from .event_schemas import ASK_EVENT
 from .schemas import AskRequest, clean_question, error_responses
-from .sse import guarded, sse
+from .sse import Event, StreamFailure, event_stream, guarded, sse_data
 
 router = APIRouter(prefix="/v1", tags=["ask"])
 _STREAM_DOC = {
@@ -32,12 +32,15 @@ def _options(body: AskRequest) -> dict[str, Any]:
     }
 
 
-async def _events(request: Request, question: str, body: AskRequest) -> AsyncIterator[str]:
+async def _events(request: Request, question: str, body: AskRequest) -> AsyncIterator[Event]:
     events = request.app.state.assistant.stream(question, **_options(body))
     async for event in guarded(events, request.app.state.settings.request_timeout_s):
+        if isinstance(event, StreamFailure):
+            yield sse_data({"message": event.message}, "error")
+            return
         if event.event == "done" and event.answer is not None:
             request.app.state.telemetry.observe_timings(event.answer.timings_ms)
-        yield sse(event.event, event.model_dump(exclude_none=True, exclude={"event"}))
+        yield sse_data(event.model_dump(exclude_none=True, exclude={"event"}), event.event)
 
 
 @router.post(
@@ -49,11 +52,12 @@ async def ask(
     body: AskRequest,
     request: Request,
     stream: Annotated[bool, Query(description="Stream server-sent events.")] = False,
-) -> Answer | StreamingResponse:
+) -> Answer | EventSourceResponse:
     """Answer a question with verified citations."""
     question = clean_question(body.question)
     if stream or "text/event-stream" in request.headers.get("accept", ""):
-        return StreamingResponse(_events(request, question, body), media_type="text/event-stream")
+        ping_s = request.app.state.settings.sse_ping_s
+        return event_stream(_events(request, question, body), ping_s)
     answer: Answer = await run_blocking(request.app.state.assistant.ask, question, **_options(body))
     request.app.state.telemetry.observe_timings(answer.timings_ms)
     return answer

@@ -7,20 +7,20 @@ and on the final stream chunk (for clients that can use it).
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse
 
-from rag.errors import InputError
+from rag.errors import InputError, NotFoundError
 from rag.tokens import count_tokens
 from rag.types import Answer, ChatMessage, Citation
 
 from .blocking import run_blocking
+from .errors import UnsupportedParameterError
 from .event_schemas import CHAT_CHUNK_EVENT
 from .schemas import (
     MAX_HISTORY,
@@ -34,10 +34,11 @@ from .schemas import (
     clean_question,
     error_responses,
 )
-from .sse import guarded
+from .sse import Event, StreamFailure, event_stream, guarded, sse_data
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 MODEL_ID = "news-rag"
+_DONE: Event = {"data": "[DONE]"}
 _STREAM_DOC = {
     "description": "A chat.completion, or with `stream: true` chat.completion.chunk events "
     "ending with `data: [DONE]`; the last chunk carries `citations` and `refused`.",
@@ -86,14 +87,14 @@ def _completion(answer: Answer, question: str, model: str) -> ChatCompletion:
 
 
 class _Chunks:
-    """Serialises chat.completion.chunk events of one streamed completion."""
+    """Builds the chat.completion.chunk events of one streamed completion."""
 
     def __init__(self, model: str) -> None:
         self.id, self.model, self.created = f"chatcmpl-{uuid.uuid4().hex}", model, int(time.time())
 
     def __call__(
         self, delta: dict[str, Any] | None, finish: str | None = None, **extra: Any
-    ) -> str:
+    ) -> Event:
         choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
         body = {
             "id": self.id,
@@ -103,21 +104,25 @@ class _Chunks:
             "choices": choices,
             **extra,
         }
-        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+        return sse_data(body)
 
 
 async def _stream(
     request: Request, question: str, history: list[ChatMessage], body: ChatCompletionRequest
-) -> AsyncIterator[str]:
+) -> AsyncIterator[Event]:
     chunk, sent = _Chunks(body.model), []
     yield chunk({"role": "assistant", "content": ""})
     events = request.app.state.assistant.stream(question, history=history, top_k=body.top_k)
     async for event in guarded(events, request.app.state.settings.request_timeout_s):
+        if isinstance(event, StreamFailure):
+            # As OpenAI-compatible servers do: an error object in place of a chunk, which
+            # the official client raises as APIError. No finish_reason: nothing was finished.
+            yield sse_data(event.error())
+            yield _DONE
+            return
         if event.event == "token" and event.text:
             sent.append(event.text)
             yield chunk({"content": event.text})
-        elif event.event == "error":
-            yield chunk({"content": f"\n\n[error: {event.message}]"}, "stop")
         elif event.event == "done" and event.answer is not None:
             answer = event.answer
             request.app.state.telemetry.observe_timings(answer.timings_ms)
@@ -128,7 +133,15 @@ async def _stream(
             yield chunk({}, "stop", citations=citations, refused=answer.refused)
     if body.stream_options is not None and body.stream_options.include_usage:
         yield chunk(None, usage=_usage(question, "".join(sent)).model_dump())
-    yield "data: [DONE]\n\n"
+    yield _DONE
+
+
+def _refuse_unsupported(body: ChatCompletionRequest) -> None:
+    if (param := body.unsupported()) is not None:
+        raise UnsupportedParameterError(
+            f"{param} is not supported: news-rag gives one cited text answer per request",
+            param=param,
+        )
 
 
 @router.post(
@@ -138,13 +151,13 @@ async def _stream(
 )
 async def chat_completions(
     body: ChatCompletionRequest, request: Request
-) -> ChatCompletion | StreamingResponse:
+) -> ChatCompletion | EventSourceResponse:
     """OpenAI chat completion whose answer is grounded in the ingested articles."""
+    _refuse_unsupported(body)
     question, history = _split(body)
     if body.stream:
-        return StreamingResponse(
-            _stream(request, question, history, body), media_type="text/event-stream"
-        )
+        ping_s = request.app.state.settings.sse_ping_s
+        return event_stream(_stream(request, question, history, body), ping_s)
     answer: Answer = await run_blocking(
         request.app.state.assistant.ask, question, history=history, top_k=body.top_k
     )
@@ -156,3 +169,15 @@ async def chat_completions(
 async def models() -> ModelList:
     """The assistant, listed as a model."""
     return ModelList(data=[ModelCard(id=MODEL_ID)])
+
+
+class ModelNotFoundError(NotFoundError):
+    """A model id other than the assistant's."""
+
+
+@router.get("/models/{model_id}", response_model=ModelCard, responses=error_responses(404))
+async def model(model_id: str) -> ModelCard:
+    """The assistant's model card (404 for any other id)."""
+    if model_id != MODEL_ID:
+        raise ModelNotFoundError(f"no model {model_id!r}: this server serves {MODEL_ID!r}")
+    return ModelCard(id=MODEL_ID)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -65,9 +66,23 @@ class AskRequest(BaseModel):
     )
 
 
+ErrorType = Literal[
+    "invalid_request_error",
+    "authentication_error",
+    "permission_error",
+    "not_found_error",
+    "rate_limit_error",
+    "server_error",
+]
+
+
 class ErrorBody(BaseModel):
+    """OpenAI's error object; `param` names the request field at fault, `code` the failure."""
+
     message: str
-    type: str
+    type: ErrorType
+    param: str | None
+    code: str | None
 
 
 class ErrorResponse(BaseModel):
@@ -116,8 +131,40 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+# OpenAI request fields asking for what one cited text answer cannot give, each with the
+# test of a value that asks for nothing (clients often send the default, or null).
+_SERVABLE: dict[str, Callable[[Any], bool]] = {
+    "n": lambda value: value in (None, 1),
+    "tools": lambda value: not value,
+    "tool_choice": lambda value: value in (None, "none"),
+    "functions": lambda value: not value,
+    "function_call": lambda value: value in (None, "none"),
+    "logprobs": lambda value: value in (None, False),
+    "top_logprobs": lambda value: value in (None, 0),
+    "logit_bias": lambda value: not value,
+    "response_format": lambda value: value is None or value == {"type": "text"},
+    "audio": lambda value: value is None,
+    "modalities": lambda value: value in (None, ["text"]),
+    "prediction": lambda value: value is None,
+}
+MaxTokens = Annotated[int, Field(ge=1), BeforeValidator(_json_integer)]
+
+
+def _one_or_more(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+# OpenAI takes one stop string or up to four; the assistant always gets a list.
+StopWords = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=200)]],
+    Field(max_length=4),
+    BeforeValidator(_one_or_more),
+]
+
+
 class ChatCompletionRequest(BaseModel):
-    """The subset of OpenAI's chat request we honour; other fields are accepted and ignored."""
+    """OpenAI's chat request. Fields the assistant cannot honour get a 400 naming them
+    (see `unsupported`); other unknown fields (user, seed, metadata...) are ignored."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -126,6 +173,21 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     top_k: TopK | None = None
+    # Sampling for LLM generators (the extractive one has none to set).
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: MaxTokens | None = Field(
+        default=None, description="Most tokens the LLM may generate for the answer."
+    )
+    stop: StopWords | None = Field(
+        default=None, description="Up to 4 sequences that end the LLM's answer."
+    )
+
+    def unsupported(self) -> str | None:
+        """The first field asking for what the assistant cannot give, if any."""
+        extra = self.model_extra or {}
+        return next(
+            (name for name, servable in _SERVABLE.items() if not servable(extra.get(name))), None
+        )
 
 
 class ChoiceMessage(BaseModel):

@@ -40,7 +40,9 @@ class BearerAuth:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
             header = Headers(scope=scope).get("authorization", "")
             if not _authorized(header, self.api_key):
-                response = json_error(401, _UNAUTHORIZED, {"WWW-Authenticate": "Bearer"})
+                response = json_error(
+                    401, _UNAUTHORIZED, {"WWW-Authenticate": "Bearer"}, code="invalid_api_key"
+                )
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

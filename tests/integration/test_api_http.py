@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api_server import QUESTION, ServedAPI, copy_index, ingest_samples, serve
+from tests.api_server import (
+    QUESTION,
+    ServedAPI,
+    assert_api_error,
+    copy_index,
+    ingest_samples,
+    serve,
+)
 from tests.conftest import SAMPLES
 from tests.integration.conftest import READER_MODEL
 
@@ -26,6 +33,7 @@ ROUTES = [
     ("POST", "/v1/ask", {"json": {"question": QUESTION}}),
     ("POST", "/v1/chat/completions", {"json": {"messages": [{"role": "user", "content": "hi"}]}}),
     ("GET", "/v1/models", {}),
+    ("GET", "/v1/models/news-rag", {}),
     ("GET", "/v1/documents", {}),
     ("POST", "/v1/documents", {"files": {"file": ("a.txt", b"Some text.\n")}}),
     ("DELETE", "/v1/documents/001_a4b0b9614c74e4e8.txt", {}),
@@ -58,16 +66,6 @@ def api(
 def client(api: ServedAPI) -> Iterator[httpx.Client]:
     with api.client() as c:
         yield c
-
-
-def _assert_error(response: httpx.Response, status: int, fragment: str = "") -> str:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert set(error) == {"message", "type"}
-    assert fragment.lower() in error["message"].lower(), error["message"]
-    assert "Traceback" not in response.text
-    return str(error["message"])
 
 
 def _assert_grounded(answer: dict[str, Any]) -> None:
@@ -159,16 +157,16 @@ def test_every_v1_route_needs_the_key(
 ) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     response = httpx.request(method, f"{api.url}{path}", headers=headers, timeout=30, **kwargs)
-    _assert_error(response, 401, "API key")
+    assert assert_api_error(response, 401, "API key")["code"] == "invalid_api_key"
     assert response.headers["www-authenticate"] == "Bearer"
 
 
 def test_the_key_is_checked_before_the_body_is_read(api: ServedAPI) -> None:
     too_big = {"file": ("big.txt", b"a" * (3 * 1024 * 1024))}
     response = httpx.post(f"{api.url}/v1/documents", files=too_big, timeout=30)
-    _assert_error(response, 401)
+    assert_api_error(response, 401)
     response = httpx.post(f"{api.url}/v1/ask", content=b"{not json", timeout=30)
-    _assert_error(response, 401)
+    assert_api_error(response, 401)
 
 
 def test_health_routes_are_open_and_say_nothing_more(api: ServedAPI) -> None:
@@ -205,21 +203,21 @@ def test_health_routes_are_open_and_say_nothing_more(api: ServedAPI) -> None:
 def test_invalid_questions_get_a_clear_4xx(
     client: httpx.Client, body: object, status: int, fragment: str
 ) -> None:
-    _assert_error(client.post("/v1/ask", json=body), status, fragment)
+    assert_api_error(client.post("/v1/ask", json=body), status, fragment)
 
 
 def test_malformed_and_oversized_bodies(client: httpx.Client) -> None:
     headers = {"Content-Type": "application/json"}
-    _assert_error(client.post("/v1/ask", content=b'{"question": ', headers=headers), 400, "JSON")
+    assert_api_error(client.post("/v1/ask", content=b'{"question": ', headers=headers), 400, "JSON")
     huge = json.dumps(
         {"question": QUESTION, "history": [{"role": "user", "content": "q" * 3_000_000}]}
     )
-    _assert_error(client.post("/v1/ask", content=huge, headers=headers), 413, "larger than")
+    assert_api_error(client.post("/v1/ask", content=huge, headers=headers), 413, "larger than")
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: the limit applies as bytes arrive
         yield huge.encode()
 
-    _assert_error(client.post("/v1/ask", content=chunked(), headers=headers), 413, "larger than")
+    assert_api_error(client.post("/v1/ask", content=chunked(), headers=headers), 413, "larger than")
 
 
 def test_upload_list_ask_delete(client: httpx.Client) -> None:
@@ -237,7 +235,7 @@ def test_upload_list_ask_delete(client: httpx.Client) -> None:
     assert "lanterns.md" not in {d["source"] for d in client.get("/v1/documents").json()}
     after = client.post("/v1/ask", json=question).json()
     assert "lanterns.md" not in {c["source"] for c in after["citations"]}
-    _assert_error(client.delete("/v1/documents/lanterns.md"), 404, "no document")
+    assert_api_error(client.delete("/v1/documents/lanterns.md"), 404, "no document")
 
 
 @pytest.mark.parametrize(
@@ -253,18 +251,18 @@ def test_upload_list_ask_delete(client: httpx.Client) -> None:
 def test_bad_uploads_are_refused(
     client: httpx.Client, name: str, data: bytes, status: int, fragment: str
 ) -> None:
-    _assert_error(client.post("/v1/documents", files={"file": (name, data)}), status, fragment)
+    assert_api_error(client.post("/v1/documents", files={"file": (name, data)}), status, fragment)
     assert name not in {d["source"] for d in client.get("/v1/documents").json()}
 
 
 def test_upload_without_a_file(client: httpx.Client) -> None:
-    _assert_error(client.post("/v1/documents", data={"note": "no file"}), 422, "file")
+    assert_api_error(client.post("/v1/documents", data={"note": "no file"}), 422, "file")
 
 
 def test_unknown_routes_and_methods(client: httpx.Client) -> None:
-    _assert_error(client.get("/v1/nothing-here"), 404)
+    assert_api_error(client.get("/v1/nothing-here"), 404)
     response = client.put("/v1/ask", json={"question": QUESTION})
-    _assert_error(response, 405)
+    assert_api_error(response, 405)
     assert response.headers["allow"] == "POST"
 
 

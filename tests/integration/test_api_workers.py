@@ -123,3 +123,21 @@ def test_an_upload_through_one_worker_is_visible_to_the_other(workers: Workers) 
         after = one.post("/v1/ask", json={"question": FACT_QUESTION}).json()
         assert "glass.txt" not in {c["source"] for c in after["citations"]}
         assert (workers.serving(one), workers.serving(other)) == (first, second)
+
+
+def _healthz_served(client: httpx.Client) -> float:
+    lines = client.get("/metrics").text.splitlines()
+    prefix = 'rag_http_requests_total{method="GET",route="/healthz",status="200"}'
+    return sum(float(line.split()[-1]) for line in lines if line.startswith(prefix))
+
+
+def test_metrics_sum_the_requests_of_every_worker(workers: Workers) -> None:
+    first, second = sorted(workers.seen())
+    with workers.client_of(first) as one, workers.client_of(second) as other:
+        before = _healthz_served(one)
+        assert _healthz_served(other) == before  # both scrapes read every worker's counts
+        for client in (one, other):
+            for _ in range(10):
+                assert client.get("/healthz").status_code == 200
+        assert _healthz_served(one) == _healthz_served(other) == before + 20
+        assert (workers.serving(one), workers.serving(other)) == (first, second)

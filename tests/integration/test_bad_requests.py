@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api_server import QUESTION, ServedAPI, serve_samples
+from tests.api_server import QUESTION, ServedAPI, assert_api_error, serve_samples
 
 pytestmark = pytest.mark.integration
 
@@ -46,11 +46,7 @@ def client(api: ServedAPI) -> Iterator[httpx.Client]:
 
 
 def _assert_error(response: httpx.Response, status: int, fragment: str) -> None:
-    assert response.status_code == status, response.text[:500]
-    assert response.headers["content-type"].startswith("application/json")
-    error = response.json()["error"]
-    assert set(error) == {"message", "type"}
-    assert fragment.lower() in error["message"].lower(), error["message"]
+    assert_api_error(response, status, fragment)
     assert len(response.content) < 2000  # an error names the problem, it does not echo input
 
 

@@ -66,3 +66,14 @@ def test_the_openai_client_example(api: ServedAPI) -> None:
     assert "Kim Jong Gyu" in done.stdout
     assert "1 001_a4b0b9614c74e4e8.txt 911 1092" in done.stdout
     assert "Wednesday" in done.stdout.rsplit("1092", 1)[1]
+
+
+def test_the_llama_index_example(api: ServedAPI, capsys: pytest.CaptureFixture[str]) -> None:
+    """A second real client library, run in this process so the network guard watches it."""
+    (code,) = [b for b in _blocks("python") if "OpenAILike" in b]
+    exec(compile(code.replace(README_URL, api.url), "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "Kim Jong Gyu" in printed
+    assert "1 001_a4b0b9614c74e4e8.txt 911 1092" in printed
+    streamed = printed.rsplit("1092", 1)[1]
+    assert "Wednesday" in streamed and "\n\nSources:\n[1] " in streamed

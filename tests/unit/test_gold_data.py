@@ -11,6 +11,7 @@ import pytest
 from evals.gold import GoldItem, load_gold
 from evals.metrics import answer_correct, normalize
 from rag.errors import InputError
+from rag.prompts import REFUSAL
 
 pytestmark = pytest.mark.unit
 
@@ -235,6 +236,16 @@ def test_optional_fields_default(tmp_path: Path) -> None:
     assert item.tags == [] and item.notes is None and item.history == []
 
 
+def test_an_unanswerable_item_may_omit_its_answer_and_must_not_contain(tmp_path: Path) -> None:
+    unanswerable = {
+        **{k: v for k, v in DESIGN_EXAMPLE.items() if k != "must_not_contain"},
+        **{"answer": None, "answerable": False, "must_contain": [], "sources": [], "evidence": []},
+    }
+    item = load_gold(_write(tmp_path, json.dumps(unanswerable)))[0]
+    assert item.answer == REFUSAL and item.must_not_contain == []
+    assert answer_correct(REFUSAL, True, item) and not answer_correct("Sydney", False, item)
+
+
 def test_malformed_line_names_file_and_line(tmp_path: Path) -> None:
     path = _write(tmp_path, _line(), "", '{"id": "g02", "question": ')
     with pytest.raises(InputError, match=rf"{re.escape(str(path))}:3: invalid JSON"):
@@ -250,6 +261,9 @@ def test_malformed_line_names_file_and_line(tmp_path: Path) -> None:
         (_line(id="g02", evidence=["  "]), r":2: invalid gold item: evidence"),
         (_line(id="g02", history=[{"role": "system", "content": "x"}]), r":2: .*history"),
         (json.dumps({"id": "g02", "question": "Q?"}), r":2: invalid gold item: answer: Field"),
+        (_line(id="g02", answer=None), r":2: invalid gold item: answer: Input should be a valid"),
+        (_line(id="g02", must_not_contain=None), r":2: invalid gold item: must_not_contain"),
+        (_line(id="g02", must_not_contain=[""]), r":2: invalid gold item: must_not_contain"),
     ],
 )
 def test_invalid_items_name_their_line(tmp_path: Path, line: str, message: str) -> None:

@@ -1,0 +1,165 @@
+"""Event streams while the LLM stalls: keep-alive pings carry a stream through a proxy
+that drops idle connections, a client that leaves ends the stream at once, and a
+failure mid-stream reaches OpenAI clients as an error they raise.
+
+The stall is real: the API's LLM is a fault proxy (tests/fault_proxy.py) that never
+answers, so every answer waits on it after its evidence went out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from tests.api_server import QUESTION, ServedAPI, copy_index, ingest_samples, serve
+from tests.fault_proxy import FaultProxy
+from tests.idle_proxy import IdleProxy
+from tests.integration.conftest import GEMMA_MODEL
+
+pytestmark = pytest.mark.integration
+
+STALL_S = 30  # how long the LLM call waits before the evidence answers alone
+IDLE_S = 5  # the proxy's idle timeout; pings come every second
+IMPATIENT_S = 5  # the request budget of the server whose streams fail midway
+ASK = {"question": QUESTION}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    template = tmp_path_factory.mktemp("streams-index") / "data"
+    ingest_samples(template)
+    return template
+
+
+@pytest.fixture(scope="module")
+def hung_llm() -> Iterator[FaultProxy]:
+    proxy = FaultProxy("http://127.0.0.1:9/v1")  # never forwarded: it only hangs
+    proxy.set_mode("hang")
+    yield proxy
+    proxy.close()
+
+
+def _serve(index: Path, data_dir: Path, llm: FaultProxy, **env: str) -> Iterator[ServedAPI]:
+    common = {
+        "RAG_LLM": "local",
+        "RAG_LLM_BASE_URL": llm.url,
+        "RAG_LLM_MODEL": GEMMA_MODEL,
+        "RAG_LLM_MODE": "completions",
+        "RAG_LLM_RETRIES": "0",
+        # Abandoned LLM calls keep their slot until they time out; leave room for them.
+        "RAG_LLM_CONCURRENCY": "8",
+        "RAG_SSE_PING_S": "1",
+    }
+    with serve(copy_index(index, data_dir), {**common, **env}) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def stalled(
+    index: Path, hung_llm: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedAPI]:
+    """Each answer waits STALL_S on the LLM, then is the evidence alone."""
+    data_dir = tmp_path_factory.mktemp("stalled") / "data"
+    yield from _serve(index, data_dir, hung_llm, RAG_TIMEOUT_S=str(STALL_S))
+
+
+@pytest.fixture(scope="module")
+def impatient(
+    index: Path, hung_llm: FaultProxy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedAPI]:
+    """The request budget runs out while the LLM stalls: streams fail after the evidence."""
+    data_dir = tmp_path_factory.mktemp("impatient") / "data"
+    env = {"RAG_TIMEOUT_S": "120", "RAG_REQUEST_TIMEOUT_S": str(IMPATIENT_S)}
+    yield from _serve(index, data_dir, hung_llm, **env)
+
+
+@pytest.fixture
+def idle_proxy(stalled: ServedAPI) -> Iterator[IdleProxy]:
+    proxy = IdleProxy(stalled.url, idle_s=IDLE_S)
+    yield proxy
+    proxy.close()
+
+
+def _events(lines: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """Named events of an SSE body; comments (pings) and blank lines skipped."""
+    events, name = [], "message"
+    for line in lines:
+        if line.startswith("event: "):
+            name = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            events.append((name, json.loads(line.removeprefix("data: "))))
+            name = "message"
+    return events
+
+
+def test_pings_carry_a_stalled_stream_through_a_proxy_that_drops_idle_ones(
+    idle_proxy: IdleProxy,
+) -> None:
+    started = time.monotonic()
+    with httpx.stream("POST", f"{idle_proxy.url}/v1/ask?stream=true", json=ASK, timeout=120) as r:
+        assert r.status_code == 200
+        headers, lines = r.headers, list(r.iter_lines())
+    elapsed = time.monotonic() - started
+    assert headers["cache-control"] == "no-cache" and headers["x-accel-buffering"] == "no"
+    assert elapsed >= STALL_S and idle_proxy.dropped == 0
+    assert sum(line.startswith(": ping") for line in lines) >= STALL_S - IDLE_S
+    events = _events(lines)
+    assert events[0][0] == "token" and "Kim Jong Gyu" in events[0][1]["text"]
+    assert events[-1][0] == "done" and events[-1][1]["answer"]["notice"].startswith(
+        "LLM unavailable"
+    )
+
+
+def test_the_same_stall_without_a_stream_is_cut_by_that_proxy(idle_proxy: IdleProxy) -> None:
+    """The control: a plain JSON answer sends nothing while it waits, so the proxy drops it."""
+    started = time.monotonic()
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(f"{idle_proxy.url}/v1/ask", json=ASK, timeout=120)
+    assert IDLE_S <= time.monotonic() - started < STALL_S and idle_proxy.dropped == 1
+
+
+def _requests_served(api: ServedAPI, route: str) -> float:
+    lines = httpx.get(f"{api.url}/metrics", timeout=30).text.splitlines()
+    prefix = f'rag_http_requests_total{{method="POST",route="{route}"'
+    return sum(float(line.split()[-1]) for line in lines if line.startswith(prefix))
+
+
+def test_a_client_that_leaves_ends_the_stream_at_once(stalled: ServedAPI) -> None:
+    before = _requests_served(stalled, "/v1/ask")
+    with httpx.stream("POST", f"{stalled.url}/v1/ask?stream=true", json=ASK, timeout=120) as r:
+        assert next(r.iter_lines()).startswith("event: token")
+    left = time.monotonic()
+    # The request is counted when its handler returns: at once, not after the stall.
+    while _requests_served(stalled, "/v1/ask") == before:
+        assert time.monotonic() - left < STALL_S / 3, "the stream ran on after the client left"
+        time.sleep(0.2)
+
+
+def test_the_openai_client_raises_on_a_failure_mid_stream(impatient: ServedAPI) -> None:
+    client = openai.OpenAI(base_url=f"{impatient.url}/v1", api_key="unused", max_retries=0)
+    texts, finishes = [], []
+    with client, pytest.raises(openai.APIError) as raised:
+        for chunk in client.chat.completions.create(
+            model="news-rag", messages=[{"role": "user", "content": QUESTION}], stream=True
+        ):
+            texts += [choice.delta.content or "" for choice in chunk.choices]
+            finishes += [choice.finish_reason for choice in chunk.choices if choice.finish_reason]
+    assert type(raised.value) is openai.APIError  # the server's error, not a dropped connection
+    assert raised.value.message == f"the request took longer than {IMPATIENT_S}s"
+    assert (raised.value.type, raised.value.code) == ("server_error", "timeout")
+    assert "Kim Jong Gyu" in "".join(texts) and "[error" not in "".join(texts)
+    assert finishes == []
+
+
+def test_ask_streams_keep_their_own_error_event(impatient: ServedAPI) -> None:
+    response = httpx.post(f"{impatient.url}/v1/ask?stream=true", json=ASK, timeout=120)
+    events = _events(response.text.splitlines())
+    assert events[0][0] == "token"
+    assert events[-1] == ("error", {"message": f"the request took longer than {IMPATIENT_S}s"})
