@@ -80,10 +80,10 @@ class Settings(BaseSettings):
         96, ge=1, description="Most tokens one generated answer (the reader's JSON) may have."
     )
     reader_sentences: int = Field(
-        10, ge=1, le=60, description="Most candidate sentences the reader is given."
+        8, ge=1, le=60, description="Most candidate sentences the reader is given."
     )
     reader_budget_tokens: int = Field(
-        450, ge=50, description="Token budget of the reader's candidate sentences."
+        350, ge=50, description="Token budget of the reader's candidate sentences."
     )
     llm_retries: int = Field(
         1, ge=0, le=10, description="Retries of an LLM call after a connection error, 429 or 5xx."
