@@ -12,7 +12,10 @@ PORT ?= 8000
 ## setup: install uv if missing, then the locked environment (idempotent, cached)
 setup:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	@$(UV) sync --frozen --quiet
+	@# Offline first: uv revalidates a registry sdist when its HTTP cache entry expires and
+	@# then builds it again, so llama-cpp-python (minutes of C++) would be rebuilt on every
+	@# fresh clone; offline, the wheel already built from the cached sdist is reused.
+	@$(UV) sync --frozen --quiet --offline 2>/dev/null || $(UV) sync --frozen --quiet
 
 ## browser: Debian's Chromium for the end-to-end tests (Playwright drives it, never downloads one)
 browser:
