@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rag.errors import InputError
-from rag.prompts import REFUSAL
+from rag.generation.prompts import REFUSAL
 from rag.types import ChatMessage
 
 

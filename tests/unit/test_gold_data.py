@@ -11,7 +11,7 @@ import pytest
 from evals.gold import GoldItem, load_gold
 from evals.metrics import answer_correct, normalize
 from rag.errors import InputError
-from rag.prompts import REFUSAL
+from rag.generation.prompts import REFUSAL
 
 pytestmark = pytest.mark.unit
 
