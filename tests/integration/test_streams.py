@@ -21,7 +21,7 @@ import pytest
 from tests.api_server import QUESTION, ServedAPI, copy_index, ingest_samples, serve
 from tests.fault_proxy import FaultProxy
 from tests.idle_proxy import IdleProxy
-from tests.integration.conftest import GEMMA_MODEL
+from tests.integration.conftest import READER_MODEL
 
 pytestmark = pytest.mark.integration
 
@@ -50,8 +50,7 @@ def _serve(index: Path, data_dir: Path, llm: FaultProxy, **env: str) -> Iterator
     common = {
         "RAG_LLM": "local",
         "RAG_LLM_BASE_URL": llm.url,
-        "RAG_LLM_MODEL": GEMMA_MODEL,
-        "RAG_LLM_MODE": "completions",
+        "RAG_LLM_MODEL": READER_MODEL,
         "RAG_LLM_RETRIES": "0",
         # Abandoned LLM calls keep their slot until they time out; leave room for them.
         "RAG_LLM_CONCURRENCY": "8",
@@ -74,7 +73,7 @@ def stalled(
 def impatient(
     index: Path, hung_llm: FaultProxy, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServedAPI]:
-    """The request budget runs out while the LLM stalls: streams fail after the evidence."""
+    """The request budget runs out while the LLM stalls: streams fail while it reads."""
     data_dir = tmp_path_factory.mktemp("impatient") / "data"
     env = {"RAG_TIMEOUT_S": "120", "RAG_REQUEST_TIMEOUT_S": str(IMPATIENT_S)}
     yield from _serve(index, data_dir, hung_llm, **env)
@@ -111,10 +110,10 @@ def test_pings_carry_a_stalled_stream_through_a_proxy_that_drops_idle_ones(
     assert elapsed >= STALL_S and idle_proxy.dropped == 0
     assert sum(line.startswith(": ping") for line in lines) >= STALL_S - IDLE_S
     events = _events(lines)
-    assert events[0][0] == "token" and "Kim Jong Gyu" in events[0][1]["text"]
-    assert events[-1][0] == "done" and events[-1][1]["answer"]["notice"].startswith(
-        "LLM unavailable"
-    )
+    assert events[0][0] == "reading" and events[0][1]["sources"]  # at once, before the wait
+    done = events[-1][1]["answer"]
+    assert events[-1][0] == "done" and done["notice"].startswith("LLM unavailable")
+    assert "Kim Jong Gyu" in done["answer"]  # the extractive answer, after the stall
 
 
 def test_the_same_stall_without_a_stream_is_cut_by_that_proxy(idle_proxy: IdleProxy) -> None:
@@ -134,7 +133,7 @@ def _requests_served(api: ServedAPI, route: str) -> float:
 def test_a_client_that_leaves_ends_the_stream_at_once(stalled: ServedAPI) -> None:
     before = _requests_served(stalled, "/v1/ask")
     with httpx.stream("POST", f"{stalled.url}/v1/ask?stream=true", json=ASK, timeout=120) as r:
-        assert next(r.iter_lines()).startswith("event: token")
+        assert next(r.iter_lines()).startswith("event: reading")
     left = time.monotonic()
     # The request is counted when its handler returns: at once, not after the stall.
     while _requests_served(stalled, "/v1/ask") == before:
@@ -154,12 +153,13 @@ def test_the_openai_client_raises_on_a_failure_mid_stream(impatient: ServedAPI) 
     assert type(raised.value) is openai.APIError  # the server's error, not a dropped connection
     assert raised.value.message == f"the request took longer than {IMPATIENT_S}s"
     assert (raised.value.type, raised.value.code) == ("server_error", "timeout")
-    assert "Kim Jong Gyu" in "".join(texts) and "[error" not in "".join(texts)
+    # Nothing unverified is streamed while the reader reads: no text came before the error.
+    assert "".join(texts) == ""
     assert finishes == []
 
 
 def test_ask_streams_keep_their_own_error_event(impatient: ServedAPI) -> None:
     response = httpx.post(f"{impatient.url}/v1/ask?stream=true", json=ASK, timeout=120)
     events = _events(response.text.splitlines())
-    assert events[0][0] == "token"
+    assert events[0][0] == "reading"
     assert events[-1] == ("error", {"message": f"the request took longer than {IMPATIENT_S}s"})
