@@ -202,7 +202,7 @@ class LLMServerAction(StrEnum):
 def llm_server(
     action: Annotated[LLMServerAction, typer.Argument(help="What to do.")] = LLMServerAction.start,
 ) -> None:
-    """Start, stop or inspect the managed local LLM server (llama.cpp + the bundled Qwen2.5-Coder-1.5B-Instruct)."""
+    """Start, stop or inspect the managed local LLM server (llama.cpp, the bundled Qwen)."""
     from rag.llm_server import ensure_server, server_status, stop_server
 
     settings = get_settings()
