@@ -87,6 +87,7 @@ def evidence_recall(
     """For each N, the share of answerable ``items`` whose evidence is in the N best
     candidates (all sentences of the retrieved chunks, ranked as the reader gets them)."""
     from rag.assistant import Assistant
+    from rag.extractive import analyse_for
     from rag.generation.candidates import ranked_candidates
 
     answerable = [item for item in items if item.answerable]
@@ -95,7 +96,8 @@ def evidence_recall(
     try:
         for item in answerable:
             hits = assistant.retriever.retrieve(item.question, settings.top_k)
-            ranked = ranked_candidates(item.question, hits, assistant.similarity)
+            parts = analyse_for(item.question, hits)
+            ranked = ranked_candidates(parts, hits, assistant.similarity)
             manifest = assistant.corpus.manifest
             texts = {s: text for s in item.sources if (text := manifest.article_text(s))}
             found = (

@@ -26,6 +26,7 @@ from .generation.candidates import Candidates, ranked_candidates, select_candida
 from .generation.prompts import REFUSAL
 from .generation.reader import ReaderOutputError, SentenceReader
 from .llm import LLMClient
+from .question import Question
 from .refusal import is_prompt_injection, should_refuse
 from .retrieval import HybridRetriever
 from .settings import GeneratorName, Settings
@@ -206,10 +207,10 @@ class Assistant:
         if is_prompt_injection(question) or not hits:
             return _refusal(name, _NOT_READ if hits else "Nothing relevant was found.")
         yield _reading_event(hits)  # before ranking: embedding the sentences takes longer
-        candidates = self.candidates(standalone, hits)
+        parts = analyse_for(standalone, hits)
+        candidates = self.candidates(standalone, hits, parts)
         if candidates.best_support < READER_MIN_SUPPORT:
             return _refusal(name, "Nothing near the question was found in the sources.")
-        parts = analyse_for(standalone, hits)
         try:
             reading = self.reader(name).read(
                 standalone, parts, candidates, self.corpus.manifest.article_text
@@ -223,10 +224,13 @@ class Assistant:
             return _refusal(name, reading.reason)
         return self._final(standalone, hits, reading.grounded, name, None)
 
-    def candidates(self, question: str, hits: Sequence[Hit]) -> Candidates:
+    def candidates(
+        self, question: str, hits: Sequence[Hit], parts: Sequence[Question] | None = None
+    ) -> Candidates:
         """The numbered sentences a reader gets for ``question`` (benchmarks time the LLM
-        on exactly these)."""
-        ranked = ranked_candidates(question, hits, self.similarity)
+        on exactly these); ``parts`` is the question already analysed, if it was."""
+        parts = analyse_for(question, hits) if parts is None else parts
+        ranked = ranked_candidates(parts, hits, self.similarity)
         return select_candidates(
             ranked, self.settings.reader_sentences, self.settings.reader_budget_tokens
         )

@@ -17,7 +17,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..extractive import ScoredSentence, analyse_for, rank_sentences
+from ..extractive import ScoredSentence, rank_sentences
+from ..question import Question
 from ..refusal import is_prompt_injection
 from ..sentences import SourceSentence
 from ..tokens import count_tokens
@@ -36,11 +37,12 @@ class Candidates:
 
 
 def ranked_candidates(
-    question: str, hits: Sequence[Hit], similarity: Similarity | None
+    parts: Sequence[Question], hits: Sequence[Hit], similarity: Similarity | None
 ) -> list[ScoredSentence]:
-    """Every sentence of ``hits``, best first, scored by its best part of the question."""
+    """Every sentence of ``hits``, best first, scored by its best part of the question
+    (``parts``: the question analysed once, by ``rag.extractive.analyse_for``)."""
     best: dict[str, ScoredSentence] = {}
-    for part in analyse_for(question, hits):
+    for part in parts:
         for item in rank_sentences(part, hits, similarity):
             text = " ".join(item.sentence.text.split())
             if is_prompt_injection(text):
