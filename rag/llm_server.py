@@ -192,6 +192,10 @@ def _command(settings: Settings, model: Path, port: int, chat_format: str | None
         # Per-request timings would grow the log without bound on a long-lived server.
         "--verbose", "False",
     ]  # fmt: skip
+    if settings.llm_cache_mb:
+        # Prompt time is most of an answer's time on CPU; without this cache the server
+        # reuses only the previous request's prefix, so two users alternating pay in full.
+        command += ["--cache", "True", "--cache_size", str(settings.llm_cache_mb * 2**20)]
     if chat_format:
         command += ["--chat_format", chat_format]
     return command

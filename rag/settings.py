@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     )
     llm_port: int = Field(8765, ge=1, le=65535, description="Port of the managed llama.cpp server.")
     llm_ctx: int = Field(2048, ge=256, description="Context window of the managed LLM server.")
+    llm_cache_mb: int = Field(
+        512,
+        ge=0,
+        description="RAM the managed LLM server keeps evaluated prompts in (0: only the last); "
+        "a question asked again, or one reading the same sentences, skips most of its prompt.",
+    )
     llm_threads: int = Field(
         0, ge=0, description="CPU threads of the managed LLM server; 0 means all cores."
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..citations import Grounded, citation_for, with_markers
 from ..errors import LLMUnavailableError
-from ..grounding.answer_check import ArticleText, Verdict, check_answer
+from ..grounding.answer_check import ArticleText, Verdict, check_answer, recite
 from ..llm import LLMClient
 from ..question import Question
 from ..sentences import SourceSentence
@@ -65,7 +65,11 @@ class SentenceReader:
         cited = _cited(reply, candidates)
         verdict: Verdict = check_answer(reply.answer, cited, parts, article_text)
         if not verdict.ok:
-            return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
+            sentences = [s for _, s in candidates.numbered]
+            recited = recite(reply.answer, sentences, parts, article_text)
+            if recited is None:
+                return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
+            cited = recited
         numbers = list(range(1, len(cited) + 1))
         grounded = Grounded(
             answer=with_markers(reply.answer, numbers),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.grounding.answer_check import check_answer, is_english
+from rag.grounding.answer_check import check_answer, is_english, recite
 from rag.question import analyse
 from rag.sentences import SourceSentence
 
@@ -114,3 +114,20 @@ def test_an_answer_of_another_kind_than_asked_is_dropped() -> None:
     reason = _check("When were the documents exchanged?", "In Moscow.", sentence)
     assert "of the kind" in reason or "when question" in reason
     assert _check("Where were the documents exchanged?", "In Moscow.", sentence) == "ok"
+
+
+SIGNED = "The agreement was signed in June by Kim Jong-un and Vladimir Putin."
+
+
+def test_a_right_answer_citing_the_wrong_sentence_is_recited_to_the_one_stating_it() -> None:
+    sentences = [_sentence(SIGNED, "b.txt"), _sentence(EXCHANGE, "a.txt")]
+    question = analyse("Who exchanged the ratification documents?")
+    answer = "Kim Jong Gyu and Andrei Rudenko"
+    assert not check_answer(answer, sentences[:1], question, ARTICLES.get).ok
+    assert recite(answer, sentences, question, ARTICLES.get) == sentences[1:]
+
+
+def test_an_answer_no_candidate_states_is_not_recited() -> None:
+    sentences = [_sentence(SIGNED, "b.txt"), _sentence(EXCHANGE, "a.txt")]
+    question = analyse("Who exchanged the ratification documents?")
+    assert recite("Sergei Lavrov and Choe Son Hui", sentences, question, ARTICLES.get) is None
