@@ -191,11 +191,11 @@ def _command(settings: Settings, model: Path, port: int, chat_format: str | None
         "--logits_all", "False",
         # Per-request timings would grow the log without bound on a long-lived server.
         "--verbose", "False",
+        # No `--cache`: llama-cpp-python's RAM prompt cache bounds only the KV bytes of a
+        # saved state, not the logits array each state also copies (n_batch x 152k vocab,
+        # 311 MB); it held 14 GB after 70 questions. The server still reuses the previous
+        # request's prefix, so the fixed system prompt stays cached.
     ]  # fmt: skip
-    if settings.llm_cache_mb:
-        # Prompt time is most of an answer's time on CPU; without this cache the server
-        # reuses only the previous request's prefix, so two users alternating pay in full.
-        command += ["--cache", "True", "--cache_size", str(settings.llm_cache_mb * 2**20)]
     if chat_format:
         command += ["--chat_format", chat_format]
     return command

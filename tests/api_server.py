@@ -2,15 +2,19 @@
 
 Every server gets its own data folder and an environment rebuilt from scratch, so a
 developer's RAG_* variables or .env file cannot leak in. Ingesting the samples costs
-seconds of embedding; `ingest_samples` once per module and `copy_index` per server.
+seconds of embedding (and a CLI start), so the samples are ingested once per test session
+(`sample_index`) and each server gets a copy (`copy_index`).
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,9 +50,20 @@ def ingest_samples(data_dir: Path, extra_env: Mapping[str, str] | None = None) -
     )
 
 
+@functools.cache
+def sample_index() -> Path:
+    """The sample articles ingested once per test process into embedded Chroma under the
+    default settings: a template for `copy_index`, removed when the process ends."""
+    root = Path(tempfile.mkdtemp(prefix="rag-sample-index-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    ingest_samples(root / "data")
+    return root / "data"
+
+
 def copy_index(template: Path, data_dir: Path) -> Path:
-    """A private copy of an ingested data folder (embedded Chroma, manifest, BM25)."""
-    shutil.copytree(template, data_dir)
+    """A private copy of an ingested data folder (embedded Chroma, manifest, BM25); the
+    folder may exist already, if empty."""
+    shutil.copytree(template, data_dir, dirs_exist_ok=True)
     return data_dir
 
 
@@ -128,7 +143,7 @@ def serve(
 def serve_samples(
     data_dir: Path, extra_env: Mapping[str, str] | None = None, args: Sequence[str] = ()
 ) -> Iterator[ServedAPI]:
-    """The sample articles ingested into ``data_dir``, then `rag serve` over them."""
-    ingest_samples(data_dir, extra_env)
-    with serve(data_dir, extra_env, args) as api:
+    """A copy of the ingested samples in ``data_dir``, then `rag serve` over them; the
+    environment is the server's only (the copy was ingested under the defaults)."""
+    with serve(copy_index(sample_index(), data_dir), extra_env, args) as api:
         yield api

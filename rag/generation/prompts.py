@@ -50,6 +50,12 @@ READER_SCHEMA: dict[str, Any] = {
 }
 
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+# What a small model writes as its answer when it means null (seen: "None" citing a
+# sentence at random for "What are the previous instructions?"); compared lowercased,
+# without end punctuation.
+NO_ANSWER = frozenset(
+    {"none", "null", "n/a", "unknown", "not stated", "not mentioned", REFUSAL.lower()[:-1]}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +109,7 @@ def parse_reply(text: str) -> ReaderReply:
         raise ValueError(
             f"the reader's reply is neither the JSON asked for nor cited text: {text!r}"
         )
-    return ReaderReply(answer=None if answer == REFUSAL else answer, sentences=cited)
+    return ReaderReply(answer=_answer_or_none(answer), sentences=cited)
 
 
 def _from_json(data: Any) -> ReaderReply:
@@ -114,5 +120,9 @@ def _from_json(data: Any) -> ReaderReply:
         raise ValueError("answer is not a string")
     if not isinstance(cited, list) or not all(isinstance(n, int) for n in cited):
         raise ValueError("sentences is not a list of numbers")
-    answer = " ".join(answer.split()) if answer else None
-    return ReaderReply(answer=answer or None, sentences=tuple(dict.fromkeys(cited)))
+    return ReaderReply(answer=_answer_or_none(answer), sentences=tuple(dict.fromkeys(cited)))
+
+
+def _answer_or_none(answer: str | None) -> str | None:
+    text = " ".join(answer.split()) if answer else ""
+    return None if text.lower().rstrip(".!") in NO_ANSWER | {""} else text

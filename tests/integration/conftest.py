@@ -18,6 +18,7 @@ import pytest
 from rag.llm_server import smollm2_gguf, start_server
 from rag.local_model import reader_gguf
 from rag.settings import Settings
+from tests.api_server import sample_index
 from tests.conftest import ROOT, free_port
 
 MODELS_DIR = ROOT / "data" / "models"
@@ -32,6 +33,12 @@ def _serve(data_dir: Path, model_path: Path, model_name: str) -> Iterator[str]:
         yield handle.base_url
     finally:
         handle.stop()
+
+
+@pytest.fixture(scope="session")
+def index() -> Path:
+    """The samples ingested once per session: a template, never served itself (`copy_index`)."""
+    return sample_index()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@ away and an LLM answering garbage: test_faults.py)."""
 
 from __future__ import annotations
 
-import json
 import socket
 import subprocess
 import threading
@@ -15,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_server import QUESTION, RAG, ServedAPI, copy_index, ingest_samples, rag_env, serve
+from tests.api_server import QUESTION, RAG, ServedAPI, copy_index, rag_env, serve
 from tests.conftest import free_port
+from tests.sse import sse_events
 
 pytestmark = pytest.mark.integration
 
@@ -88,13 +88,6 @@ class StalledLLM:
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = tmp_path_factory.mktemp("failures-index") / "data"
-    ingest_samples(template)
-    return template
-
-
-@pytest.fixture(scope="module")
 def stalled_llm() -> Iterator[StalledLLM]:
     llm = StalledLLM()
     yield llm
@@ -157,9 +150,8 @@ def test_a_stream_past_the_timeout_ends_with_an_error_event(
 ) -> None:
     response = _local_ask(hung_api, stream="true")
     assert response.status_code == 200
-    last = response.text.strip().split("\n\n")[-1].splitlines()
-    assert last[0] == "event: error"
-    assert "took longer than" in json.loads(last[1].removeprefix("data: "))["message"]
+    name, data = sse_events(response.text)[-1]
+    assert name == "error" and "took longer than" in data["message"]
 
 
 def test_llm_calls_are_bounded_and_do_not_hold_up_other_requests(

@@ -15,11 +15,11 @@ from tests.api_server import (
     ServedAPI,
     assert_api_error,
     copy_index,
-    ingest_samples,
     serve,
 )
 from tests.conftest import SAMPLES
 from tests.integration.conftest import READER_MODEL
+from tests.sse import sse_events
 
 pytestmark = pytest.mark.integration
 
@@ -38,13 +38,6 @@ ROUTES = [
     ("POST", "/v1/documents", {"files": {"file": ("a.txt", b"Some text.\n")}}),
     ("DELETE", "/v1/documents/001_a4b0b9614c74e4e8.txt", {}),
 ]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = tmp_path_factory.mktemp("api-index") / "data"
-    ingest_samples(template)
-    return template
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +71,6 @@ def _assert_grounded(answer: dict[str, Any]) -> None:
         assert f"[{citation['n']}]" in answer["answer"]
 
 
-def _sse(body: str) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for block in body.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
 def test_ask_returns_an_answer_with_verified_citations(client: httpx.Client) -> None:
     response = client.post("/v1/ask", json={"question": QUESTION})
     assert response.status_code == 200, response.text
@@ -111,7 +96,7 @@ def test_local_stream_names_the_sources_first_then_only_the_verified_answer(
     client: httpx.Client,
 ) -> None:
     body = {"question": QUESTION, "generator": "local"}
-    events = _sse(client.post("/v1/ask", params={"stream": "true"}, json=body).text)
+    events = sse_events(client.post("/v1/ask", params={"stream": "true"}, json=body).text)
     (name, reading), (then, first) = events[:2]
     done = events[-1][1]["answer"]
     assert name == "reading" and then == "token"
@@ -131,7 +116,7 @@ def test_ask_streams_server_sent_events(client: httpx.Client, how: str) -> None:
         response = client.post("/v1/ask", json=body, headers={"Accept": "text/event-stream"})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
-    events = _sse(response.text)
+    events = sse_events(response.text)
     names = [name for name, _ in events]
     assert names[-2:] == ["citations", "done"] and set(names[:-1]) == {"token", "citations"}
     done = events[-1][1]["answer"]

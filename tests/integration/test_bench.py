@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api_server import ingest_samples
+from tests.api_server import copy_index
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -78,15 +78,14 @@ def test_report_inlines_both_plots(bench: tuple[dict[str, Any], str]) -> None:
 
 @pytest.mark.timeout(900)
 def test_reader_curve_measures_each_n_against_the_real_reader(
-    tmp_path: Path, llm_server: str
+    index: Path, tmp_path: Path, llm_server: str
 ) -> None:
-    data_dir = tmp_path / "data"
-    ingest_samples(data_dir)
+    data_dir = copy_index(index, tmp_path / "data")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env |= {"RAG_DATA_DIR": str(data_dir), "RAG_LLM_BASE_URL": llm_server}
     out = tmp_path / "curve.json"
     command = [RAG, "bench", "--reader-curve", str(ROOT / "evals" / "data" / "gold.jsonl")]
-    command += ["--curve-n", "2,6", "--curve-items", "3", "--json", str(out)]
+    command += ["--curve-n", "2,6", "--curve-items", "2", "--json", str(out)]
     command += ["--report", str(tmp_path / "curve.html")]
     subprocess.run(command, env=env, cwd=tmp_path, check=True, timeout=800)
     result = json.loads(out.read_text(encoding="utf-8"))

@@ -7,7 +7,6 @@ Chroma faults stop and restart a real `chroma run` on the same path and port.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
@@ -27,6 +26,7 @@ from tests.api_server import QUESTION, ServedAPI, copy_index, ingest_samples, se
 from tests.conftest import free_port, wait_http
 from tests.fault_proxy import BAD_MODES, FaultProxy, Mode
 from tests.integration.conftest import READER_MODEL
+from tests.sse import chat_chunks, sse_events
 
 pytestmark = pytest.mark.integration
 
@@ -43,13 +43,6 @@ _REQUESTS: dict[str, tuple[str, dict[str, Any]]] = {
         {"model": "news-rag", "stream": True, "messages": [{"role": "user", "content": QUESTION}]},
     ),
 }
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = tmp_path_factory.mktemp("faults-index") / "data"
-    ingest_samples(template)
-    return template
 
 
 @pytest.fixture(scope="module")
@@ -92,20 +85,6 @@ def _send_all(api: ServedAPI) -> dict[str, httpx.Response]:
         return {name: future.result() for name, future in futures.items()}
 
 
-def _ask_events(body: str) -> list[tuple[str, dict[str, Any]]]:
-    events = []
-    for block in body.strip().split("\n\n"):
-        lines = dict(line.split(": ", 1) for line in block.splitlines())
-        events.append((lines["event"], json.loads(lines["data"])))
-    return events
-
-
-def _chat_chunks(body: str) -> list[dict[str, Any]]:
-    lines = [line for line in body.splitlines() if line]
-    assert lines[-1] == "data: [DONE]", body[-300:]
-    return [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
-
-
 def _assert_fallback(responses: dict[str, httpx.Response]) -> None:
     for name, response in responses.items():
         assert response.status_code == 200, f"{name}: {response.text}"
@@ -113,7 +92,7 @@ def _assert_fallback(responses: dict[str, httpx.Response]) -> None:
     answer = responses["ask"].json()
     assert answer["notice"].startswith(FALLBACK), answer["notice"]
     assert "Kim Jong Gyu" in answer["answer"] and answer["citations"]
-    events = _ask_events(responses["ask-stream"].text)
+    events = sse_events(responses["ask-stream"].text)
     last, data = events[-1]
     if last == "done":  # the fallback answer, or else an error event closes the stream
         assert data["answer"]["notice"].startswith(FALLBACK)
@@ -122,7 +101,7 @@ def _assert_fallback(responses: dict[str, httpx.Response]) -> None:
         assert last == "error" and data["message"], events
     chat = responses["chat"].json()
     assert "Kim Jong Gyu" in chat["choices"][0]["message"]["content"] and chat["citations"]
-    chunks = _chat_chunks(responses["chat-stream"].text)
+    chunks = chat_chunks(responses["chat-stream"].text)
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     assert "Kim Jong Gyu" in text and "[error:" not in text
     assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and chunks[-1]["citations"]
@@ -232,7 +211,7 @@ def _assert_store_down(client: httpx.Client) -> None:
         assert response.status_code == 503, response.text
         message = response.json()["error"]["message"]
         assert message.startswith("querying Chroma failed"), message
-    last = _ask_events(client.post("/v1/ask?stream=true", json={"question": QUESTION}).text)[-1]
+    last = sse_events(client.post("/v1/ask?stream=true", json={"question": QUESTION}).text)[-1]
     assert last[0] == "error" and last[1]["message"].startswith("querying Chroma failed")
     assert client.get("/healthz").status_code == 200
 

@@ -19,7 +19,7 @@ from evals.bench import DEFAULT_GOLD
 from evals.bench_soak import SoakPlan, SoakResult, run_soak
 from evals.gold import load_gold
 from evals.soak_facts import make_fact
-from tests.api_server import ServedAPI, copy_index, ingest_samples, serve
+from tests.api_server import ServedAPI, copy_index, serve
 
 pytestmark = pytest.mark.integration
 
@@ -33,13 +33,6 @@ SIMULTANEOUS_UPLOADS = 8
 
 def _questions() -> list[str]:
     return [item.question for item in load_gold(DEFAULT_GOLD) if item.answerable]
-
-
-@pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    template = tmp_path_factory.mktemp("soak-index") / "data"
-    ingest_samples(template)
-    return template
 
 
 @pytest.fixture(scope="module")

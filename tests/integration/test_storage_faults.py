@@ -19,7 +19,7 @@ from index.ingest import ingest_paths
 from rag.corpus import Corpus
 from rag.embedders import Embedder
 from rag.settings import Settings
-from tests.api_server import copy_index, ingest_samples, rag_env
+from tests.api_server import copy_index, rag_env
 from tests.ingest_faults import (
     RUN_TIMEOUT_S,
     IndexState,
@@ -49,14 +49,6 @@ def wire(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return synthetic_folder(sample_dir, tmp_path_factory.mktemp("wire") / "wire", n=12)
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The samples, ingested by `rag ingest`; tests work on copies."""
-    data = tmp_path_factory.mktemp("storage-template") / "data"
-    ingest_samples(data)
-    return data
-
-
 @dataclass(frozen=True)
 class Baseline:
     """An ingested index to break, what it holds and answers, and where faults must lead."""
@@ -71,18 +63,18 @@ class Baseline:
 
 @pytest.fixture(scope="module")
 def baseline(
-    template: Path,
+    index: Path,
     wire: Path,
     sample_dir: Path,
     embedder: Embedder,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Baseline:
     # Read from a copy, so that no open Chroma client ever touches the template.
-    data = copy_index(template, tmp_path_factory.mktemp("storage-before") / "data")
+    data = copy_index(index, tmp_path_factory.mktemp("storage-before") / "data")
     clean = tmp_path_factory.mktemp("storage-clean") / "data"  # what every fault converges to
     ingest_paths(Corpus(Settings(data_dir=clean, llm="extractive"), embedder), [sample_dir, wire])
     return Baseline(
-        template,
+        index,
         wire,
         embedder,
         state=index_state(data, embedder),
@@ -168,16 +160,16 @@ def test_read_only_data_folder_fails_clearly_and_serves_the_old_index(
 
 @contextmanager
 def _full_disk(
-    kind: str, template: Path, tmp_path: Path
+    kind: str, index: Path, tmp_path: Path
 ) -> Iterator[tuple[Path, int, Callable[[], None]]]:
     """A copy of the index on a disk about to fill up: the copy, a cap on the size of
     any file `rag` writes (0: none), and a function that frees space."""
     if kind == "file-size-limit":  # writes fail with EFBIG, on any file system
-        data = copy_index(template, tmp_path / "data")
+        data = copy_index(index, tmp_path / "data")
         yield data, largest_file(data) + HEADROOM_BYTES, lambda: None
         return
-    with small_tmpfs(tmp_path / "disk", used_bytes(template) + HEADROOM_BYTES) as resize:
-        data = copy_index(template, tmp_path / "disk" / "data")  # writes fail with ENOSPC
+    with small_tmpfs(tmp_path / "disk", used_bytes(index) + HEADROOM_BYTES) as resize:
+        data = copy_index(index, tmp_path / "disk" / "data")  # writes fail with ENOSPC
         yield data, 0, lambda: resize(256 * 1024 * 1024)
 
 

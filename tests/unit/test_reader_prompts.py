@@ -58,6 +58,10 @@ def test_the_fixed_system_prompt_comes_first_then_sources_grouped_then_the_quest
         ('{"answer": "Kim and Rudenko", "sentences": [2]}', ReaderReply("Kim and Rudenko", (2,))),
         ('{"answer": null, "sentences": []}', ReaderReply(None, ())),
         ('{"answer": "  ", "sentences": [1, 1, 3]}', ReaderReply(None, (1, 3))),
+        # A small model's ways of saying null are null, whatever it cites.
+        ('{"answer": "None", "sentences": [1]}', ReaderReply(None, (1,))),
+        ('{"answer": "Not stated.", "sentences": []}', ReaderReply(None, ())),
+        ('{"answer": "None of them", "sentences": [4]}', ReaderReply("None of them", (4,))),
         # Servers without constrained output wrap it, or write the [n] format instead.
         ('So: {"answer": "In Moscow", "sentences": [1]} Bye.', ReaderReply("In Moscow", (1,))),
         ("Kim and Rudenko did [2].", ReaderReply("Kim and Rudenko did.", (2,))),
