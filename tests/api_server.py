@@ -28,6 +28,11 @@ from tests.conftest import SAMPLES, free_port, wait_http
 RAG = str(Path(sys.executable).with_name("rag"))
 START_TIMEOUT_S = 240.0
 QUESTION = "Who exchanged the ratification documents?"
+# Settings that decide where and how an index is stored: the template made under the
+# defaults is no index for a server with any of them (a Chroma server, another collection).
+STORE_SETTINGS = frozenset(
+    {"RAG_CHROMA_URL", "RAG_COLLECTION", "RAG_EMBED", "RAG_CHUNK_SIZE", "RAG_CHUNK_OVERLAP"}
+)
 # OpenAI's error type for each status; any other 4xx is an invalid_request_error.
 _ERROR_TYPES = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
 
@@ -143,7 +148,11 @@ def serve(
 def serve_samples(
     data_dir: Path, extra_env: Mapping[str, str] | None = None, args: Sequence[str] = ()
 ) -> Iterator[ServedAPI]:
-    """A copy of the ingested samples in ``data_dir``, then `rag serve` over them; the
-    environment is the server's only (the copy was ingested under the defaults)."""
-    with serve(copy_index(sample_index(), data_dir), extra_env, args) as api:
+    """The samples in ``data_dir``, then `rag serve` over them: a copy of `sample_index`,
+    unless ``extra_env`` changes where or how they are stored (then ingested anew)."""
+    if STORE_SETTINGS.isdisjoint(extra_env or {}):
+        copy_index(sample_index(), data_dir)
+    else:
+        ingest_samples(data_dir, extra_env)
+    with serve(data_dir, extra_env, args) as api:
         yield api

@@ -23,7 +23,7 @@ from tests.api_server import ServedAPI, copy_index, serve
 
 pytestmark = pytest.mark.integration
 
-QUICK = SoakPlan(clients=6, seconds=40)
+QUICK = SoakPlan(clients=6, seconds=25)
 LONG = SoakPlan(clients=8, seconds=300)
 # Generous on purpose: an unbounded leak over a few hundred uploads passes it, a cache
 # or index that keeps every request's data does not; the JSON reports the real growth.

@@ -99,7 +99,8 @@ ARTICLES = sample_articles(SAMPLES)
 WORDS = sorted({w for hit in HITS for w in hit.chunk.text.split()})
 # Whole source sentences, so that many drafts keep citations and the checks on them run.
 SENTENCES = sorted({s.text for hit in HITS for s in chunk_sentences(hit)})
-_MARKER_IN_ANSWER = re.compile(r"\[(\d+)\]")
+# Markers as the parser reads them (up to three digits): "[10000]" is text, not a marker.
+_MARKER_IN_ANSWER = re.compile(r"\[(\d{1,3})\]")
 
 
 def _marker(n: int) -> str:
