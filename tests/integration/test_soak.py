@@ -1,6 +1,6 @@
 """Soak: concurrent clients asking, uploading and deleting against a real `rag serve`.
 
-The quick soak (six clients, 40 s) runs with every `make test`; the long one (eight
+The quick soak (six clients, 25 s) runs with every `make test`; the long one (eight
 clients, five minutes) only with RAG_SLOW_TESTS=1, and `rag bench --soak SECONDS` runs
 the same load for as long as asked. Nothing here asserts speed: the machine is shared.
 """
