@@ -26,8 +26,7 @@ from rag.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from evals.bench_load import Messages
-    from evals.bench_server import RunningAPI
-    from rag.llm_server import ServerHandle
+    from evals.bench_server import LLMEndpoint, RunningAPI
 
 DEFAULT_SOURCES = Path(__file__).resolve().parents[1] / "data" / "sources"
 DEFAULT_GOLD = Path(__file__).parent / "data" / "gold.jsonl"
@@ -55,7 +54,9 @@ class BenchPlan:
     @classmethod
     def of(cls, quick: bool, top_k: int, local: bool) -> BenchPlan:
         if quick:
-            return cls(True, 12, (300, 1000), 50, top_k, 2, 1, (1, 8, 32), 2, local)
+            # One question for the end-to-end figures: each is a reader call of ~10 s on
+            # 2 cores, and --quick (run by `make test`) checks shape, not percentiles.
+            return cls(True, 12, (300, 1000), 50, top_k, 1, 1, (1, 8, 32), 2, local)
         return cls(False, 200, (1000, 10000, 100000), 100, top_k, 4, 3, (1, 8, 32), 8, local)
 
     @property
@@ -126,7 +127,7 @@ def _retrieval(
 
 def _e2e(
     api_url: str,
-    llm: ServerHandle | None,
+    llm: LLMEndpoint | None,
     settings: Settings,
     *,
     prompts: Sequence[Messages],
@@ -210,7 +211,7 @@ def _served(
             # Read before the soak, so these stay comparable between runs with and without it.
             "memory": {
                 "server_peak_rss_mb": process_peak_rss_mb(api.process.pid),
-                "llm_server_peak_rss_mb": process_peak_rss_mb(llm.pid) if llm else None,
+                "llm_server_peak_rss_mb": process_peak_rss_mb(llm.pid) if llm and llm.pid else None,
             },
         }
         if plan.soak_s > 0:

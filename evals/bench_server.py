@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from rag.errors import ConfigError, LLMUnavailableError
-from rag.llm_server import ServerHandle, start_server
+from rag.llm_server import start_server
 from rag.local_model import reader_gguf
 from rag.settings import Settings
 
@@ -42,14 +42,26 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class LLMEndpoint:
+    """The LLM server the benchmark measures; ``pid`` None when another process runs it."""
+
+    base_url: str
+    pid: int | None
+
+
 @contextmanager
-def llm_server(base: Settings, data_dir: Path) -> Iterator[ServerHandle]:
-    """A llama.cpp server over the bundled reader model, stopped when the block exits."""
+def llm_server(base: Settings, data_dir: Path) -> Iterator[LLMEndpoint]:
+    """The server at ``RAG_LLM_BASE_URL`` when one is set (measured as it is, left running);
+    else a llama.cpp server over the bundled reader model, stopped when the block exits."""
+    if base.llm_base_url:
+        yield LLMEndpoint(base.llm_base_url, None)
+        return
     model = reader_gguf(base.data_dir / "models")
     settings = base.model_copy(update={"data_dir": data_dir, "llm": "local"})
     handle = start_server(settings, model_path=model, port=free_port())
     try:
-        yield handle
+        yield LLMEndpoint(handle.base_url, handle.pid)
     finally:
         handle.stop()
 

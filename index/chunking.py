@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-
-from llama_index.core.node_parser import SentenceSplitter
+from typing import TYPE_CHECKING
 
 from rag.errors import ConfigError
 from rag.tokens import encode
@@ -12,11 +11,18 @@ from rag.types import Article, Chunk
 
 from .ids import chunk_id_for
 
+if TYPE_CHECKING:
+    from llama_index.core.node_parser import SentenceSplitter
+
 
 @lru_cache(maxsize=8)
 def _splitter(chunk_size: int, chunk_overlap: int) -> SentenceSplitter:
     if chunk_overlap >= chunk_size:
         raise ConfigError(f"chunk_overlap {chunk_overlap} must be below chunk_size {chunk_size}")
+    # Imported here, not at module level: llama_index.core takes seconds to import, and
+    # `rag serve` imports this module for uploads, so every server start would pay it.
+    from llama_index.core.node_parser import SentenceSplitter
+
     return SentenceSplitter(chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=encode)
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from ..citations import Grounded, citation_for, with_markers
 from ..errors import LLMUnavailableError
-from ..grounding.answer_check import ArticleText, Verdict, check_answer, recite
+from ..grounding.answer_check import Verdict, check_answer, recite
+from ..grounding.topic import ArticleText, Topic
 from ..llm import LLMClient
 from ..question import Question
 from ..sentences import SourceSentence
@@ -63,10 +64,11 @@ class SentenceReader:
         if reply.answer is None:
             return Reading(None, "the reader found no answer in the sources", reply)
         cited = _cited(reply, candidates)
-        verdict: Verdict = check_answer(reply.answer, cited, parts, article_text)
+        sentences = [s for _, s in candidates.numbered]
+        topic = Topic.of(question, (s.source for s in sentences), article_text)
+        verdict: Verdict = check_answer(reply.answer, cited, parts, article_text, topic)
         if not verdict.ok:
-            sentences = [s for _, s in candidates.numbered]
-            recited = recite(reply.answer, sentences, parts, article_text)
+            recited = recite(reply.answer, sentences, parts, article_text, topic)
             if recited is None:
                 return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
             cited = recited

@@ -15,6 +15,8 @@ unanswerable questions refused). So refusal comes from here. An answer stands on
   answered from a sentence about something else, and this is where it shows;
 - it is of the kind asked for: a time for "when", a number for "how many", money or a
   share for "how much" (``rag.question``'s answer typing).
+- given the articles the reader was shown, the cited ones are about the question
+  (``rag.grounding.topic``): an answer copied from a story on something else is dropped.
 
 Names are judged only in the script of the article, and the question's names only for
 English questions: German capitalises every noun, and a Ukrainian name is spelt another
@@ -24,7 +26,7 @@ only its citation (`recite`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -32,8 +34,7 @@ from ..facts import has_value, mentions, proper_words, values, words
 from ..overlap import ENGLISH_STOPWORDS, STOPWORDS, content_terms, covers, is_cyrillic
 from ..question import ANSWER_VALUES, Question
 from ..sentences import SourceSentence
-
-ArticleText = Callable[[str], str | None]
+from .topic import ArticleText, Topic
 
 # Share of the answer's new content words that its cited sentences must contain. With the
 # BBC corpus in the store the 1.5B reader's correct same-script answers were 0.5-1.0
@@ -63,8 +64,10 @@ def check_answer(
     cited: Sequence[SourceSentence],
     parts: Sequence[Question],
     article_text: ArticleText,
+    topic: Topic | None = None,
 ) -> Verdict:
-    """Every check of the module docstring, first failure first."""
+    """Every check of the module docstring, first failure first; with ``topic`` (the
+    articles the reader was shown), also that the cited ones are about the question."""
     question = " ".join(part.text for part in parts)
     evidence = " ".join(s.text for s in cited)
     return Verdict(
@@ -74,6 +77,7 @@ def check_answer(
         or _grounded(answer, evidence, question)
         or _question_facts_in_articles(question, cited, article_text)
         or _of_asked_kind(answer, evidence, parts)
+        or (topic.off_topic(s.source for s in cited) if topic else None)
     )
 
 
@@ -82,6 +86,7 @@ def recite(
     sentences: Sequence[SourceSentence],
     parts: Sequence[Question],
     article_text: ArticleText,
+    topic: Topic | None = None,
 ) -> list[SourceSentence] | None:
     """The one sentence, else the adjacent pair of one article, on which ``answer`` passes
     every check; None when there is none.
@@ -92,7 +97,7 @@ def recite(
     so the narrowest evidence is cited."""
     pairs = [[a, b] for a, b in pairwise(sentences) if a.source == b.source]
     for option in [[s] for s in sentences] + pairs:
-        if check_answer(answer, option, parts, article_text).ok:
+        if check_answer(answer, option, parts, article_text, topic).ok:
             return option
     return None
 

@@ -21,11 +21,12 @@ LATENCY_KEYS = {"p50_ms", "p95_ms", "p99_ms"}
 
 
 @pytest.fixture(scope="module")
-def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str]:
+def bench(tmp_path_factory: pytest.TempPathFactory, llm_server: str) -> tuple[dict[str, Any], str]:
     out = tmp_path_factory.mktemp("bench")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    # The checkout's data folder holds the assembled reader model (cached once per checkout).
-    env["RAG_DATA_DIR"] = str(ROOT / "data")
+    # The session's reader server, not one of the benchmark's own: one 1.5B server per
+    # test session (loading it and warming its prompt cache again costs tens of seconds).
+    env |= {"RAG_DATA_DIR": str(ROOT / "data"), "RAG_LLM_BASE_URL": llm_server}
     subprocess.run(
         [RAG, "bench", "--quick", "--json", str(out / "b.json"), "--report", str(out / "b.html")],
         env=env,
