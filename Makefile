@@ -7,15 +7,23 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup browser run test test-fast lint format clean
+.PHONY: uv setup setup-serve browser run test test-fast lint format clean
 
-## setup: install uv if missing, then the locked environment (idempotent, cached)
-setup:
+uv:
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+
+## setup: the whole locked environment, dev and evals groups included (idempotent, cached)
+setup: uv
 	@# Offline first: uv revalidates a registry sdist when its HTTP cache entry expires and
 	@# then builds it again, so llama-cpp-python (minutes of C++) would be rebuilt on every
 	@# fresh clone; offline, the wheel already built from the cached sdist is reused.
 	@$(UV) sync --frozen --quiet --offline 2>/dev/null || $(UV) sync --frozen --quiet
+
+## setup-serve: only what serving needs (no dev or evals group); --inexact keeps what
+## `make setup` installed, so `make run` after `make test` takes nothing away
+setup-serve: uv
+	@$(UV) sync --frozen --quiet --no-dev --inexact --offline 2>/dev/null || \
+	  $(UV) sync --frozen --quiet --no-dev --inexact
 
 ## browser: Debian's Chromium for the end-to-end tests (Playwright drives it, never downloads one)
 browser:
@@ -24,7 +32,7 @@ browser:
 	  else echo "browser tests need Debian's chromium: sudo apt-get install chromium"; fi; }
 
 ## run: ingest the sample articles, start the local LLM, serve the API and chat page (/ui)
-run: setup
+run: setup-serve
 	$(BIN)/rag ingest data/sources
 	$(BIN)/rag llm-server start
 	$(BIN)/rag serve --host $(HOST) --port $(PORT)

@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from evals.extras import require_eval_group
 from rag.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -346,6 +347,7 @@ def bench_command(
     ] = 1000,
 ) -> None:
     """Benchmark ingestion, retrieval (beside llama-index's hybrid retriever), the API and load."""
+    require_eval_group("bench")
     settings = get_settings()
     if reader_curve is not None:
         result = _reader_curve(settings, reader_curve, curve_n, curve_items, local)

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from evals.answerers import LLAMAINDEX
+from evals.extras import require_eval_group
 from evals.gates import (
     DEFAULT_GATES,
     Gate,
@@ -91,6 +92,7 @@ def eval_command(
     ] = None,
 ) -> None:
     """Evaluate answers, citations and refusals against gold data; exit 9 if a gate fails."""
+    require_eval_group("eval")
     from evals.compare import compare_all
     from evals.gold import load_gold
     from evals.report import write_report

@@ -31,7 +31,7 @@ from .refusal import is_prompt_injection, should_refuse
 from .retrieval import HybridRetriever
 from .settings import GeneratorName, Settings
 from .similarity import CachedSimilarity
-from .types import Answer, ChatMessage, Conflict, Hit, StreamEvent
+from .types import Answer, CallerOptions, ChatMessage, Conflict, Hit, StreamEvent
 
 # Sentences per source considered when looking for sources that disagree.
 _CONFLICT_CANDIDATES = 12
@@ -108,8 +108,10 @@ class Assistant:
         top_k: int | None = None,
         generator: GeneratorName | None = None,
         sources: Sequence[str] | None = None,
+        *,
+        options: CallerOptions | None = None,
     ) -> Answer:
-        return self.run(question, history, top_k, generator, sources).answer
+        return self.run(question, history, top_k, generator, sources, options=options).answer
 
     def stream(
         self,
@@ -118,6 +120,8 @@ class Assistant:
         top_k: int | None = None,
         generator: GeneratorName | None = None,
         sources: Sequence[str] | None = None,
+        *,
+        options: CallerOptions | None = None,
     ) -> Iterator[StreamEvent]:
         """Progress events, then the answer's verified text as `token` events, each
         followed by the `citations` so far, then `done` with the final Answer.
@@ -126,7 +130,7 @@ class Assistant:
         sources it is reading (`reading`, as soon as retrieval is done); the extractive
         evidence is final as soon as grounding is done, so it goes out at once.
         """
-        steps = self._turn(question, history, top_k, generator, sources)
+        steps = self._turn(question, history, top_k, generator, sources, options=options)
         shown = ""
         try:
             while True:
@@ -148,8 +152,10 @@ class Assistant:
         top_k: int | None = None,
         generator: GeneratorName | None = None,
         sources: Sequence[str] | None = None,
+        *,
+        options: CallerOptions | None = None,
     ) -> Turn:
-        steps = self._turn(question, history, top_k, generator, sources)
+        steps = self._turn(question, history, top_k, generator, sources, options=options)
         while True:
             try:
                 next(steps)
@@ -164,6 +170,8 @@ class Assistant:
         top_k: int | None,
         generator: GeneratorName | None,
         sources: Sequence[str] | None,
+        *,
+        options: CallerOptions | None,
     ) -> Generator[StreamEvent, None, Turn]:
         """Answer, yielding what can be shown before the answer is complete."""
         started = time.perf_counter()
@@ -175,7 +183,9 @@ class Assistant:
         if name == "extractive":
             answer = yield from self._extractive(question, standalone, hits, name)
         else:
-            answer = yield from self._read(question, standalone, hits, name)
+            answer = yield from self._read(
+                question, standalone, hits, name, options or CallerOptions()
+            )
         done = time.perf_counter()
         answer.timings_ms = {
             "retrieve": round((retrieved - started) * 1000, 1),
@@ -202,7 +212,12 @@ class Assistant:
         return self._final(standalone, hits, evidence, name, notice)
 
     def _read(
-        self, question: str, standalone: str, hits: list[Hit], name: GeneratorName
+        self,
+        question: str,
+        standalone: str,
+        hits: list[Hit],
+        name: GeneratorName,
+        options: CallerOptions,
     ) -> Generator[StreamEvent, None, Answer]:
         """The reader's verified answer; refusal when it finds none or it fails the checks."""
         if is_prompt_injection(question) or not hits:
@@ -214,7 +229,7 @@ class Assistant:
             return _refusal(name, "Nothing near the question was found in the sources.")
         try:
             reading = self.reader(name).read(
-                standalone, parts, candidates, self.corpus.manifest.article_text
+                standalone, parts, candidates, self.corpus.manifest.article_text, options
             )
         except LLMUnavailableError as exc:
             what = "LLM's reply was not in the format asked for"

@@ -28,7 +28,8 @@ _HEALTH_TIMEOUT_S = 3.0
 
 
 class LLMClient:
-    """Deterministic (temperature 0) text generation from one model on one server."""
+    """Text generation from one model on one server, deterministic (temperature 0)
+    unless a call asks otherwise."""
 
     def __init__(
         self,
@@ -89,11 +90,13 @@ class LLMClient:
         max_tokens: int | None = None,
         stop: list[str] | None = None,
         json_schema: dict[str, Any] | None = None,
+        temperature: float | None = None,
     ) -> str:
         """The whole reply; raises `LLMUnavailableError` if it is empty. ``json_schema``
-        asks the server to constrain the reply to it (llama.cpp turns it into a grammar)."""
+        asks the server to constrain the reply to it (llama.cpp turns it into a grammar);
+        ``temperature`` overrides the client's own (0: deterministic) for this call."""
         with self._translated():
-            response = self._create(messages, max_tokens, stop, json_schema)
+            response = self._create(messages, max_tokens, stop, json_schema, temperature)
         if isinstance(response, str):  # the SDK hands back the text of a non-JSON reply
             raise LLMUnavailableError(f"{self._where} answered in a format other than JSON")
         self._count_tokens(response)
@@ -136,11 +139,12 @@ class LLMClient:
         max_tokens: int | None,
         stop: list[str] | None,
         json_schema: dict[str, Any] | None,
+        temperature: float | None,
     ) -> Any:
         options: dict[str, Any] = {
             "model": self.model,
             "max_tokens": max_tokens or self.max_tokens,
-            "temperature": self.temperature,
+            "temperature": self.temperature if temperature is None else temperature,
         }
         if stop:
             options["stop"] = stop

@@ -132,3 +132,19 @@ class StreamEvent(_Record):
     citations: list[Citation] | None = None
     answer: Answer | None = None
     message: str | None = None
+
+
+# The reader reads a caller's instructions with every question, and on CPU its latency
+# grows with prompt tokens: about 1,000 tokens (10 s on 2 cores) is the most taken.
+MAX_INSTRUCTIONS_CHARS = 4000
+
+
+class CallerOptions(_Record):
+    """What the caller of one question may set for an LLM reader (the extractive generator
+    has nothing to set): its own instructions, from an API's system or developer
+    messages, and the sampling temperature. Instructions shape how the answer is worded;
+    they are never sources, and the answer is verified against the sources all the same.
+    """
+
+    instructions: str | None = Field(default=None, max_length=MAX_INSTRUCTIONS_CHARS)
+    temperature: float | None = Field(default=None, ge=0, le=2)

@@ -55,6 +55,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self.forwarded_ok = 0  # 200s the real server gave to completion requests
         self.requests = 0
+        self.completion_bodies: list[bytes] = []  # what completion requests asked for
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -98,6 +99,8 @@ class FaultProxy:
         with self._lock:
             mode, release = self._mode, self._release
             self.requests += 1
+            if handler.path.endswith("/completions"):
+                self.completion_bodies.append(body)
         if mode == "hang":
             release.wait()
             _drop(handler)

@@ -15,11 +15,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 
+from rag.citations import parse_markers
 from rag.errors import InputError, NotFoundError
 from rag.tokens import count_tokens
-from rag.types import Answer, ChatMessage, Citation
+from rag.types import MAX_INSTRUCTIONS_CHARS, Answer, CallerOptions, ChatMessage, Citation
 
 from .blocking import run_blocking
+from .cutoff import Cutoff
 from .errors import UnsupportedParameterError
 from .event_schemas import CHAT_CHUNK_EVENT
 from .schemas import (
@@ -53,6 +55,18 @@ def sources_block(citations: list[Citation]) -> str:
     return "\n\nSources:\n" + "\n".join(lines)
 
 
+def _options(body: ChatCompletionRequest) -> CallerOptions:
+    """System and developer messages are the caller's instructions to the reader."""
+    said = [m.text().strip() for m in body.messages if m.role in ("system", "developer")]
+    instructions = "\n".join(text for text in said if text) or None
+    if instructions is not None and len(instructions) > MAX_INSTRUCTIONS_CHARS:
+        raise InputError(
+            f"the system and developer messages are too long ({len(instructions)} > "
+            f"{MAX_INSTRUCTIONS_CHARS} characters)"
+        )
+    return CallerOptions(instructions=instructions, temperature=body.temperature)
+
+
 def _split(body: ChatCompletionRequest) -> tuple[str, list[ChatMessage]]:
     """The last user message is the question; recent user/assistant turns are history."""
     turns = [m for m in body.messages if m.role in ("user", "assistant")]
@@ -73,15 +87,27 @@ def _usage(question: str, text: str) -> Usage:
     )
 
 
-def _completion(answer: Answer, question: str, model: str) -> ChatCompletion:
-    text = answer.answer + sources_block(answer.citations)
+def _delivered(citations: list[Citation], text: str, cutoff: Cutoff) -> list[Citation]:
+    """The citations whose markers survived the caller's limits (all of them if none cut)."""
+    if not cutoff.cut:
+        return citations
+    shown = {n for claim in parse_markers(text) for n in claim.markers}
+    return [c for c in citations if c.n in shown]
+
+
+def _completion(answer: Answer, question: str, body: ChatCompletionRequest) -> ChatCompletion:
+    cutoff = Cutoff(body.max_tokens, body.stop)
+    text = cutoff.apply(answer.answer)
+    citations = _delivered(answer.citations, text, cutoff)
+    text += sources_block(citations)
+    choice = Choice(message=ChoiceMessage(content=text), finish_reason=cutoff.finish_reason)
     return ChatCompletion(
         id=f"chatcmpl-{uuid.uuid4().hex}",
         created=int(time.time()),
-        model=model,
-        choices=[Choice(message=ChoiceMessage(content=text))],
+        model=body.model,
+        choices=[choice],
         usage=_usage(question, text),
-        citations=answer.citations,
+        citations=citations,
         refused=answer.refused,
     )
 
@@ -108,11 +134,17 @@ class _Chunks:
 
 
 async def _stream(
-    request: Request, question: str, history: list[ChatMessage], body: ChatCompletionRequest
+    request: Request,
+    question: str,
+    history: list[ChatMessage],
+    body: ChatCompletionRequest,
+    options: CallerOptions,
 ) -> AsyncIterator[Event]:
-    chunk, sent = _Chunks(body.model), []
+    chunk, sent, cutoff = _Chunks(body.model), [], Cutoff(body.max_tokens, body.stop)
     yield chunk({"role": "assistant", "content": ""})
-    events = request.app.state.assistant.stream(question, history=history, top_k=body.top_k)
+    events = request.app.state.assistant.stream(
+        question, history=history, top_k=body.top_k, options=options
+    )
     async for event in guarded(events, request.app.state.settings.request_timeout_s):
         if isinstance(event, StreamFailure):
             # As OpenAI-compatible servers do: an error object in place of a chunk, which
@@ -120,17 +152,22 @@ async def _stream(
             yield sse_data(event.error())
             yield _DONE
             return
-        if event.event == "token" and event.text:
-            sent.append(event.text)
-            yield chunk({"content": event.text})
+        if event.event == "token" and (text := cutoff.feed(event.text or "")):
+            sent.append(text)
+            yield chunk({"content": text})
         elif event.event == "done" and event.answer is not None:
             answer = event.answer
             request.app.state.telemetry.observe_timings(answer.timings_ms)
-            if sources := sources_block(answer.citations):
+            if text := cutoff.finish():
+                sent.append(text)
+                yield chunk({"content": text})
+            delivered = _delivered(answer.citations, "".join(sent), cutoff)
+            if sources := sources_block(delivered):
                 sent.append(sources)
                 yield chunk({"content": sources})
-            citations = [c.model_dump() for c in answer.citations]
-            yield chunk({}, "stop", citations=citations, refused=answer.refused)
+            citations = [c.model_dump() for c in delivered]
+            finish = cutoff.finish_reason
+            yield chunk({}, finish, citations=citations, refused=answer.refused)
     if body.stream_options is not None and body.stream_options.include_usage:
         yield chunk(None, usage=_usage(question, "".join(sent)).model_dump())
     yield _DONE
@@ -155,14 +192,19 @@ async def chat_completions(
     """OpenAI chat completion whose answer is grounded in the ingested articles."""
     _refuse_unsupported(body)
     question, history = _split(body)
+    options = _options(body)
     if body.stream:
         ping_s = request.app.state.settings.sse_ping_s
-        return event_stream(_stream(request, question, history, body), ping_s)
+        return event_stream(_stream(request, question, history, body, options), ping_s)
     answer: Answer = await run_blocking(
-        request.app.state.assistant.ask, question, history=history, top_k=body.top_k
+        request.app.state.assistant.ask,
+        question,
+        history=history,
+        top_k=body.top_k,
+        options=options,
     )
     request.app.state.telemetry.observe_timings(answer.timings_ms)
-    return _completion(answer, question, body.model)
+    return _completion(answer, question, body)
 
 
 @router.get("/models", response_model=ModelList)

@@ -198,7 +198,8 @@ class ChoiceMessage(BaseModel):
 class Choice(BaseModel):
     index: int = 0
     message: ChoiceMessage
-    finish_reason: Literal["stop"] = "stop"
+    # "length" when the caller's max_tokens cut the answer (ui.cutoff).
+    finish_reason: Literal["stop", "length"] = "stop"
 
 
 class Usage(BaseModel):

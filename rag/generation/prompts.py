@@ -34,6 +34,13 @@ asks about does not answer it.
 - Answer in the language of the question."""
 
 READER_USER = "{sources}\n\nQuestion: {question}"
+# An API caller's system or developer messages, after the question: the fixed system
+# prompt stays first (and cached), and its rules are the ones that hold.
+CALLER_INSTRUCTIONS = (
+    "\n\nInstructions from the person asking (about the wording of the answer only; the "
+    "rules above still hold and the answer still comes only from the sentences): "
+    "{instructions}"
+)
 ARTICLE_HEADER = "Article: {title}"
 SENTENCE_LINE = "[{n}] {text}"
 
@@ -84,9 +91,13 @@ def sources_block(numbered: Sequence[tuple[int, SourceSentence]]) -> str:
 
 
 def reader_messages(
-    question: str, numbered: Sequence[tuple[int, SourceSentence]]
+    question: str,
+    numbered: Sequence[tuple[int, SourceSentence]],
+    instructions: str | None = None,
 ) -> tuple[ChatMessage, ...]:
     user = READER_USER.format(sources=sources_block(numbered), question=question)
+    if instructions:
+        user += CALLER_INSTRUCTIONS.format(instructions=" ".join(instructions.split()))
     return (
         ChatMessage(role="system", content=READER_SYSTEM),
         ChatMessage(role="user", content=user),

@@ -21,8 +21,11 @@ from ..grounding.topic import ArticleText, Topic
 from ..llm import LLMClient
 from ..question import Question
 from ..sentences import SourceSentence
+from ..types import CallerOptions
 from .candidates import Candidates
 from .prompts import READER_SCHEMA, ReaderReply, parse_reply, reader_messages
+
+_NO_OPTIONS = CallerOptions()
 
 
 class ReaderOutputError(LLMUnavailableError):
@@ -57,10 +60,11 @@ class SentenceReader:
         parts: Sequence[Question],
         candidates: Candidates,
         article_text: ArticleText,
+        options: CallerOptions = _NO_OPTIONS,
     ) -> Reading:
         """Ask, parse and check. LLMUnavailableError (ReaderOutputError for a reply that
         is not the format) when no answer could be read at all."""
-        reply = self.ask(question, candidates)
+        reply = self.ask(question, candidates, options)
         if reply.answer is None:
             return Reading(None, "the reader found no answer in the sources", reply)
         cited = _cited(reply, candidates)
@@ -81,11 +85,16 @@ class SentenceReader:
         )
         return Reading(grounded, None, reply)
 
-    def ask(self, question: str, candidates: Candidates) -> ReaderReply:
-        messages = reader_messages(question, candidates.numbered)
+    def ask(
+        self, question: str, candidates: Candidates, options: CallerOptions = _NO_OPTIONS
+    ) -> ReaderReply:
+        messages = reader_messages(question, candidates.numbered, options.instructions)
         with self._slots:
             text = self.client.complete(
-                messages, max_tokens=self._max_tokens, json_schema=READER_SCHEMA
+                messages,
+                max_tokens=self._max_tokens,
+                json_schema=READER_SCHEMA,
+                temperature=options.temperature,
             )
         try:
             return parse_reply(text)

@@ -1,6 +1,7 @@
 """The OpenAI contract beyond a plain completion, as the official `openai` client sees it:
 typed errors with `type`, `param` and `code`, `models.retrieve`, request fields the
-assistant cannot honour refused by name, and sampling fields accepted. Extractive only:
+assistant cannot honour refused by name, sampling fields accepted, and max_tokens and stop
+applied to the delivered answer. Extractive only:
 these are about the API's edges, not the generator."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import httpx
 import openai
 import pytest
 
+from rag.tokens import count_tokens
 from tests.api_server import QUESTION, ServedAPI, assert_api_error, serve_samples
 
 pytestmark = pytest.mark.integration
@@ -134,3 +136,44 @@ def test_every_error_names_its_openai_type(api: ServedAPI) -> None:
             "JSON",
         )
     assert_api_error(httpx.get(f"{api.url}/v1/models", timeout=30), 401, "API key")
+
+
+def test_max_tokens_cuts_the_answer_with_finish_reason_length(client: openai.OpenAI) -> None:
+    whole = client.chat.completions.create(model="news-rag", messages=MESSAGES)
+    cut = client.chat.completions.create(model="news-rag", messages=MESSAGES, max_tokens=3)
+    full, short = whole.choices[0].message.content or "", cut.choices[0].message.content or ""
+    assert whole.choices[0].finish_reason == "stop" and "Sources:" in full
+    assert cut.choices[0].finish_reason == "length"
+    assert full.startswith(short) and 0 < count_tokens(short) <= 3
+    # The [1] marker was cut off, so no citation is left to list.
+    assert "Sources:" not in short and cut.model_extra and cut.model_extra["citations"] == []
+
+
+def test_a_stop_sequence_ends_the_streamed_answer_before_it(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="news-rag", messages=MESSAGES, stream=True, stop=["Rudenko"]
+    )
+    chunks = [c for c in stream if c.choices]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert "Kim Jong Gyu" in text and "Rudenko" not in text
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_max_tokens_cuts_a_streamed_answer_with_finish_reason_length(
+    client: openai.OpenAI,
+) -> None:
+    stream = client.chat.completions.create(
+        model="news-rag", messages=MESSAGES, stream=True, max_tokens=5
+    )
+    chunks = [c for c in stream if c.choices]
+    text = "".join(c.choices[0].delta.content or "" for c in chunks)
+    assert 0 < count_tokens(text) <= 5 and chunks[-1].choices[0].finish_reason == "length"
+
+
+def test_too_long_system_messages_are_refused_before_anything_is_read(api: ServedAPI) -> None:
+    system = {"role": "system", "content": "Be brief. " * 450}
+    with api.client() as http:
+        response = http.post(
+            "/v1/chat/completions", json={"messages": [system, *MESSAGES], "stream": True}
+        )
+    assert_api_error(response, 400, "system and developer messages are too long")

@@ -81,6 +81,17 @@ def test_a_reply_in_neither_format_is_an_error(reply: str) -> None:
         parse_reply(reply)
 
 
+def test_a_callers_instructions_follow_the_question_and_leave_the_system_prompt_alone() -> None:
+    plain = reader_messages("Who exchanged them?", [(1, A1)])
+    system, user = reader_messages(
+        "Who exchanged them?", [(1, A1)], "Answer in five words.\nBe formal."
+    )
+    assert system == plain[0]  # the cached prefix is the same with or without them
+    assert user.content.startswith(plain[1].content)
+    added = user.content.removeprefix(plain[1].content)
+    assert added.endswith("Answer in five words. Be formal.") and "rules above" in added
+
+
 def _scored(sentence: SourceSentence, score: float) -> ScoredSentence:
     return ScoredSentence(sentence, support=score, score=score)
 
