@@ -104,7 +104,7 @@ _STOP_EN = (
     "said same say says she should since so some such than that the their theirs them then "
     "there these they this those through to too under until up upon us very via was we "
     "were what whatever when where whether which while who whom whose why will with within "
-    "without would yet you your yours many one ok okay"
+    "without would yet yes you your yours many one ok okay"
 )
 # The function words of Ukrainian and Russian questions ("Хто…", "Скільки…", "Когда…").
 _STOP_UK_RU = (

@@ -39,6 +39,8 @@ def _check(question: str, answer: str, sentence: str = EXCHANGE, source: str = "
         ("Where were the documents exchanged?", "In Moscow."),
         ("When did the treaty take effect?", "It took effect on Wednesday."),
         ("What share of Argentina's bondholders are in Italy?", "15.6%"),
+        # "Yes" and "No" open an answer; they name nobody.
+        ("Did the treaty take effect?", "Yes, on Wednesday."),
     ],
 )
 def test_answers_stated_by_their_sentence_stand(question: str, answer: str) -> None:
