@@ -30,12 +30,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from .types import Hit
-
-if TYPE_CHECKING:  # rag.citations uses is_prompt_injection; a runtime import would be a cycle
-    from .citations import Grounded
 
 MIN_SUPPORT = 0.30
 
@@ -83,8 +79,8 @@ class RefusalDecision:
     reason: str
 
 
-# Cached: every source sentence is screened too (rag.needs, rag.citations), the same ones
-# for each part of a question and each claim of a draft; one search takes about 0.4 ms.
+# Cached: every source sentence is screened too (rag.needs, the reader's candidates), the
+# same ones for each part of a question; one search takes about 0.4 ms.
 @lru_cache(maxsize=16384)
 def is_prompt_injection(question: str) -> bool:
     """True for requests to drop the sources, reveal the prompt or play a role."""
@@ -96,12 +92,10 @@ def should_refuse(
     hits: Sequence[Hit],
     best_support: float,
     *,
-    grounded: Grounded | None = None,
     min_support: float = MIN_SUPPORT,
 ) -> RefusalDecision:
-    """Refuse unless the question is a plain question, some retrieved sentence supports
-    an answer (``best_support``, from ``rank_sentences``) and, once a draft has been
-    verified (``grounded``), at least one of its sentences kept a citation."""
+    """Refuse unless the question is a plain question and some retrieved sentence
+    supports an answer (``best_support``, from ``rank_sentences``)."""
     if is_prompt_injection(question):
         return RefusalDecision(True, "The question asks to step outside the sources.")
     if not hits:
@@ -110,6 +104,4 @@ def should_refuse(
         return RefusalDecision(
             True, f"The best evidence is too weak ({best_support:.2f} < {min_support:.2f})."
         )
-    if grounded is not None and not grounded.citations:
-        return RefusalDecision(True, "No sentence of the draft answer is supported by the sources.")
     return RefusalDecision(False, "")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from rag.citations import verify
 from rag.extractive import extractive_answer
 from rag.refusal import MIN_SUPPORT, is_prompt_injection, should_refuse
 from rag.types import Hit
@@ -92,12 +91,3 @@ def test_refuses_without_hits_or_with_weak_evidence(hits: list[Hit]) -> None:
 def test_questions_the_samples_do_not_answer_are_refused(question: str, hits: list[Hit]) -> None:
     support = extractive_answer(question, hits, None).support
     assert should_refuse(question, hits, support).refused
-
-
-def test_refuses_when_nothing_survives_verification(hits: list[Hit]) -> None:
-    question = "Who exchanged the ratification documents?"
-    nothing = verify("The capital of Australia is Sydney [1].", hits, None)
-    decision = should_refuse(question, hits, best_support=0.9, grounded=nothing)
-    assert decision.refused and "supported" in decision.reason
-    something = verify("Kim Jong Gyu and Andrei Rudenko exchanged the documents [1].", hits, None)
-    assert not should_refuse(question, hits, best_support=0.9, grounded=something).refused
