@@ -24,11 +24,13 @@ import httpx
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
+from . import cpu_backend, procinfo
 from .errors import ConfigError, LLMUnavailableError, StorageError
 from .local_model import reader_gguf
 from .settings import Settings
 
 HOST = "127.0.0.1"
+SERVER_MODULE = "rag.llm_serve"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _POLL_S = 0.25
 _STOP_GRACE_S = 10.0
@@ -64,6 +66,7 @@ class ServerStatus:
     healthy: bool
     pid: int | None
     model: str | None
+    cpu_backend: str | None
 
 
 def local_url(port: int) -> str:
@@ -167,18 +170,29 @@ def stop_server(settings: Settings) -> bool:
 
 
 def server_status(settings: Settings) -> ServerStatus:
+    """The pidfile's server, or else whichever managed server listens on the port (one
+    started from another data folder); its model and CPU backend as its process shows
+    them, which is what it really serves."""
     info = _read_pidfile(pidfile_path(settings)) or {}
-    url = local_url(int(info.get("port", settings.llm_port)))
-    alive = "pid" in info and _is_llama_server(int(info["pid"]))
-    pid = int(info["pid"]) if alive else None
-    model = str(info.get("model")) if alive else None
-    return ServerStatus(base_url=url, healthy=_healthy(url), pid=pid, model=model)
+    port = int(info.get("port", settings.llm_port))
+    url = local_url(port)
+    pid = int(info["pid"]) if "pid" in info else procinfo.listener_pid(port)
+    if pid is None or not _is_llama_server(pid):
+        return ServerStatus(url, _healthy(url), pid=None, model=None, cpu_backend=None)
+    loaded = [f for f in procinfo.mapped_files(pid) if f.name.startswith(cpu_backend.PREFIX)]
+    return ServerStatus(
+        base_url=url,
+        healthy=_healthy(url),
+        pid=pid,
+        model=procinfo.option(procinfo.command_line(pid), "--model"),
+        cpu_backend=", ".join(cpu_backend.variant_name(f) for f in loaded) or None,
+    )
 
 
 def _command(settings: Settings, model: Path, port: int, chat_format: str | None) -> list[str]:
     threads = str(settings.llm_threads or _cpu_count())
     command = [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", SERVER_MODULE,
         "--model", str(model),
         "--model_alias", settings.llm_model,
         "--host", HOST,
@@ -283,10 +297,9 @@ def _is_llama_server(pid: int) -> bool:
     """Alive and still our server: after a reboot the pidfile's pid may be anyone's."""
     if not _is_alive(pid):
         return False
-    try:
-        return b"llama_cpp.server" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
+    if not procinfo.PROC.is_dir():
         return True  # no /proc here: trust the pidfile
+    return SERVER_MODULE in procinfo.command_line(pid)
 
 
 def _terminate(pid: int) -> None:
@@ -303,7 +316,7 @@ def _terminate(pid: int) -> None:
 
 
 def _write_pidfile(handle: ServerHandle) -> None:
-    record = {"pid": handle.pid, "port": handle.port, "model": str(handle.model)}
+    record = {"pid": handle.pid, "port": handle.port}
     partial = handle.pidfile.with_name(handle.pidfile.name + ".partial")
     partial.write_text(json.dumps(record), encoding="utf-8")
     os.replace(partial, handle.pidfile)

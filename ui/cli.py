@@ -213,7 +213,10 @@ def llm_server(
     else:
         status = server_status(settings)
         state = "healthy" if status.healthy else "not answering"
-        out.print(f"{status.base_url}: {state} (pid {status.pid}, model {status.model})")
+        out.print(
+            f"{status.base_url}: {state} (pid {status.pid}, model {status.model}, "
+            f"CPU backend {status.cpu_backend})"
+        )
 
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

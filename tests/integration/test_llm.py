@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from rag.cpu_backend import EXCLUDED, library_dir, variant_files, variant_name
 from rag.errors import LLMUnavailableError
 from rag.generation.prompts import READER_SCHEMA, parse_reply
 from rag.llm import LLMClient
 from rag.llm_server import (
+    SERVER_MODULE,
     ensure_server,
     local_url,
     pidfile_path,
@@ -54,7 +56,7 @@ def server_pids(port: int) -> list[int]:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"llama_cpp.server" in args and str(port).encode() in args:
+        if SERVER_MODULE.encode() in args and str(port).encode() in args:
             found.append(int(cmdline.parent.name))
     return found
 
@@ -121,6 +123,15 @@ def test_ensure_server_starts_one_server_reuses_it_and_stop_ends_it(
         status = server_status(settings)
         assert urls == [local_url(settings.llm_port)] * 2 and status.healthy
         assert status.pid is not None and server_pids(settings.llm_port) == [status.pid]
+        # What the process really has loaded: the model it was given and one CPU backend.
+        assert status.model == str(reader_model_path.resolve())
+        assert status.cpu_backend in {variant_name(p) for p in variant_files(library_dir())}
+        assert status.cpu_backend not in EXCLUDED
+        # Another data folder has no pidfile for it, but the port's listener is the same.
+        elsewhere = server_status(settings.model_copy(update={"data_dir": tmp_path / "other"}))
+        assert (elsewhere.pid, elsewhere.model, elsewhere.cpu_backend) == (
+            status.pid, status.model, status.cpu_backend
+        )  # fmt: skip
         client = LLMClient.from_settings(settings)  # `local` without a URL: the same server
         assert client.complete(MESSAGES, max_tokens=8).strip()
         assert server_pids(settings.llm_port) == [status.pid]
