@@ -48,8 +48,8 @@ def variant_name(path: Path) -> str:
 
 
 def variant_files(folder: Path) -> list[Path]:
-    """Every CPU backend variant in ``folder``, one file each (not the soname links)."""
-    return sorted(p for p in folder.glob(f"{PREFIX}*.so") if not p.is_symlink())
+    """Every CPU backend variant in ``folder`` (loadable modules carry no soname version)."""
+    return sorted(folder.glob(f"{PREFIX}*.so"))
 
 
 def score(path: Path) -> int:

@@ -45,7 +45,6 @@ class ServerHandle:
 
     pid: int
     port: int
-    model: Path
     log_path: Path
     pidfile: Path
 
@@ -123,7 +122,7 @@ def start_server(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # Ctrl-C in the caller's terminal must not reach it
             )
-        handle = ServerHandle(process.pid, port, model, log, pidfile_path(settings))
+        handle = ServerHandle(process.pid, port, log, pidfile_path(settings))
         _write_pidfile(handle)
     except OSError as exc:
         raise StorageError(f"cannot start the LLM server in {settings.data_dir}: {exc}") from exc
