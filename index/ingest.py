@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PureWindowsPath
 
@@ -25,6 +25,15 @@ from rag.types import Article, Chunk, IngestReport
 
 from .chunking import chunk_article
 from .loaders import LoadedFile, iter_files, load_bytes, load_file
+
+Progress = Callable[[IngestReport], None]
+"""Called with the report so far whenever a file is read or a batch of chunks embedded
+(API jobs show it; the CLI has tqdm). It must be quick: it runs inside the write lock."""
+
+
+def _no_progress(_report: IngestReport) -> None:
+    return None
+
 
 # One queue per lock file in this process. The file lock alone cannot tell a writer in
 # another process from a concurrent upload in this one (flock conflicts between two open
@@ -82,10 +91,13 @@ def _embedding_input(chunk: Chunk) -> str:
     return chunk.text
 
 
-def _load_all(paths: Sequence[Path], corpus: Corpus, report: IngestReport) -> list[Article]:
+def _load_all(
+    paths: Sequence[Path], corpus: Corpus, report: IngestReport, progress: Progress
+) -> list[Article]:
     max_bytes = int(corpus.settings.max_file_mb * 1024 * 1024)
     articles: list[Article] = []
     files = [item for path in paths for item in iter_files(path, report.skipped)]
+    report.files_total += len(files)
     for path, source in tqdm(files, desc="files", unit="file", disable=None):
         report.files_seen += 1
         try:
@@ -93,12 +105,16 @@ def _load_all(paths: Sequence[Path], corpus: Corpus, report: IngestReport) -> li
         except LoaderError as exc:
             report.skipped.append(str(exc))
             continue
+        finally:
+            progress(report)
         report.skipped.extend(loaded.warnings)
         articles.extend(loaded.articles)
     return articles
 
 
-def _write_batch(corpus: Corpus, batch: list[Article], report: IngestReport, bar: tqdm) -> None:
+def _write_batch(
+    corpus: Corpus, batch: list[Article], report: IngestReport, bar: tqdm, progress: Progress
+) -> None:
     settings = corpus.settings
     planned = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in batch]
     chunks = [c for _, doc_chunks in planned for c in doc_chunks]
@@ -110,6 +126,7 @@ def _write_batch(corpus: Corpus, batch: list[Article], report: IngestReport, bar
         corpus.store.add(part, vectors)
         report.chunks_embedded += len(part)
         bar.update(len(part))
+        progress(report)
     old_ids = corpus.manifest.chunk_ids(a.doc_id for a in batch)
     corpus.manifest.commit(planned)
     new_ids = {c.chunk_id for c in chunks}
@@ -124,7 +141,12 @@ def _sweep_orphans(corpus: Corpus) -> None:
     corpus.store.delete(sorted(orphans))
 
 
-def ingest_articles(corpus: Corpus, articles: Sequence[Article], report: IngestReport) -> None:
+def ingest_articles(
+    corpus: Corpus,
+    articles: Sequence[Article],
+    report: IngestReport,
+    progress: Progress = _no_progress,
+) -> None:
     """Store the new or changed articles; unchanged ones cost one hash comparison."""
     known = corpus.manifest.hashes()
     todo: list[Article] = []
@@ -142,20 +164,22 @@ def ingest_articles(corpus: Corpus, articles: Sequence[Article], report: IngestR
         with tqdm(desc="chunks embedded", unit="chunk", disable=None) as bar:
             step = corpus.settings.ingest_commit_docs
             for i in range(0, len(todo), step):
-                _write_batch(corpus, todo[i : i + step], report, bar)
+                _write_batch(corpus, todo[i : i + step], report, bar, progress)
     # Also when nothing changed: a run that committed and then died (or found the disk
     # full) before saving BM25 left it stale, and every reader would rebuild it.
     if saved_generation(corpus.settings.lexical_dir) != corpus.manifest.generation():
         corpus.build_lexical().save(corpus.settings.lexical_dir)
 
 
-def ingest_paths(corpus: Corpus, paths: Sequence[Path]) -> IngestReport:
+def ingest_paths(
+    corpus: Corpus, paths: Sequence[Path], progress: Progress = _no_progress
+) -> IngestReport:
     """Ingest files and folders; unreadable files are reported in ``skipped``."""
     started = time.perf_counter()
     report = IngestReport()
     with ingest_lock(corpus):
         _sweep_orphans(corpus)
-        ingest_articles(corpus, _load_all(paths, corpus, report), report)
+        ingest_articles(corpus, _load_all(paths, corpus, report, progress), report, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -174,7 +198,7 @@ def upload_source(filename: str) -> str:
 def ingest_upload(corpus: Corpus, data: bytes, filename: str) -> tuple[IngestReport, LoadedFile]:
     """Ingest one uploaded file (the API and the chat page use this)."""
     started = time.perf_counter()
-    report = IngestReport(files_seen=1)
+    report = IngestReport(files_seen=1, files_total=1)
     max_bytes = int(corpus.settings.max_file_mb * 1024 * 1024)
     loaded = load_bytes(data, upload_source(filename), max_bytes)
     report.skipped.extend(loaded.warnings)

@@ -37,6 +37,8 @@ def make_article(
     title: str | None = None,
     url: str | None = None,
     published: str | None = None,
+    author: str | None = None,
+    site: str | None = None,
 ) -> Article:
     return Article(
         doc_id=doc_id_for(source),
@@ -45,6 +47,8 @@ def make_article(
         title=title or first_line_title(text),
         url=url,
         published=published,
+        author=author,
+        site=site,
         sha256=sha256_hex(text),
     )
 

@@ -24,6 +24,8 @@ class Article(_Record):
     title: str | None = None
     url: str | None = None
     published: str | None = Field(default=None, description="Publication date, ISO if known.")
+    author: str | None = Field(default=None, description="Byline, as the page's metadata gives it.")
+    site: str | None = Field(default=None, description="The publishing site's name.")
     sha256: str = Field(description="Hash of `text`: an unchanged article is not re-ingested.")
 
 
@@ -93,12 +95,17 @@ class DocumentInfo(_Record):
     chunks: int
     ingested_at: str
     published: str | None = None
+    author: str | None = None
+    url: str | None = None
 
 
 class IngestReport(BaseModel):
     """What one ingestion run did, for the CLI, the API and the benchmarks."""
 
     files_seen: int = 0
+    files_total: int = Field(
+        default=0, description="Files (or feed entries) this run will read; 0 until known."
+    )
     documents_added: int = 0
     documents_changed: int = 0
     documents_unchanged: int = 0
