@@ -34,6 +34,7 @@ class LoadedFile:
 def make_article(
     source: str,
     text: str,
+    *,
     title: str | None = None,
     url: str | None = None,
     published: str | None = None,
