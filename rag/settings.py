@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         64, ge=1, description="Documents per manifest commit: the unit a crash can lose."
     )
     max_file_mb: float = Field(20.0, gt=0, description="Files larger than this are skipped.")
+    max_upload_files: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        description="Most files one upload (API or chat page) may carry; the API's body "
+        "limit for uploads is this many files of max_file_mb.",
+    )
 
     # Answering
     llm: GeneratorName = Field("local", description="Generator: local, openai or extractive.")

@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
 
 import rag  # noqa: F401  (offline environment first)
+from index.job_runner import JobRunner
 from rag.assistant import Assistant
 from rag.settings import Settings, get_settings
 
-from . import routes_ask, routes_docs, routes_openai
+from . import routes_ask, routes_docs, routes_jobs, routes_openai
 from .blocking import run_blocking
 from .body_limit import BodyLimit
 from .deadline import Deadline
@@ -34,8 +35,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         opened = assistant if assistant is not None else await run_blocking(Assistant, settings)
         app.state.assistant = opened
+        # Marks the jobs of a process that died failed; the API and the chat page share it.
+        app.state.jobs = await run_blocking(JobRunner, opened.corpus)
         app.state.telemetry.count_tokens_with(opened.tokens_generated)
         yield
+        await run_blocking(app.state.jobs.close)
         opened.close()
 
     # FastAPIOffline: /docs from Swagger UI assets in the package, not from a CDN, so it
@@ -55,7 +59,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     install_error_handlers(app)
     _add_middleware(app, settings)
     # The routers carry their /v1 prefix themselves, so a matched route names its full path.
-    for router in (routes_ask.router, routes_openai.router, routes_docs.router):
+    for router in (routes_ask.router, routes_openai.router, routes_docs.router, routes_jobs.router):
         app.include_router(router, responses=error_responses(422, 504))
     _add_health_routes(app)
     return app
@@ -65,7 +69,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     # The last added runs first: metrics see every request; auth, then the body limit,
     # come before any of the body is read.
     app.add_middleware(Deadline, prefix=API_PREFIX, timeout_s=settings.request_timeout_s)
-    limits = routes_docs.upload_body_limits(settings.max_file_mb)
+    limits = routes_docs.upload_body_limits(settings.max_file_mb, settings.max_upload_files)
     app.add_middleware(BodyLimit, prefix=API_PREFIX, default=MAX_JSON_BODY_BYTES, limits=limits)
     if settings.api_key:
         app.add_middleware(BearerAuth, prefix=API_PREFIX, api_key=settings.api_key)

@@ -1,28 +1,57 @@
-"""/v1/documents: list, upload (same loaders and limits as the CLI), delete."""
+"""/v1/documents: list, upload (same loaders and limits as the CLI), delete.
+
+An upload is one multipart `file`, ingested at once (201 and its report), or several
+files (`files` parts, or more than one `file`), ingested as a job (202; `routes_jobs`).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, HTTPException, Request, UploadFile, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.datastructures import FormData
 
 from index.ingest import delete_documents, ingest_upload
 from rag.types import DocumentInfo, IngestReport
 
 from .blocking import run_blocking
+from .routes_jobs import ACCEPTED_RESPONSE, accepted
 from .schemas import error_responses
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 _READ_BLOCK = 1 << 20
 # Room for the multipart framing and headers around the file itself.
 _MULTIPART_SLACK = 64 * 1024
+_PART_SLACK = 4 * 1024
+_FILE_FIELDS = ("file", "files")
+_BINARY = {"type": "string", "format": "binary"}
+_UPLOAD_BODY = {
+    "type": "object",
+    "properties": {
+        "file": {**_BINARY, "description": "One file, ingested at once: 201 and its report."},
+        "files": {
+            "type": "array",
+            "items": _BINARY,
+            "minItems": 1,
+            "description": "Files ingested as a job, at most RAG_MAX_UPLOAD_FILES "
+            "(default 100): 202 and where to poll the job.",
+        },
+    },
+    "anyOf": [{"required": ["file"]}, {"required": ["files"]}],
+}
 
 
 def max_file_bytes(max_file_mb: float) -> int:
     return int(max_file_mb * 1024 * 1024)
 
 
-def upload_body_limits(max_file_mb: float) -> dict[str, int]:
-    """The body limit of the upload route (see `BodyLimit`), following RAG_MAX_FILE_MB."""
-    return {"/v1/documents": max_file_bytes(max_file_mb) + _MULTIPART_SLACK}
+def upload_body_limits(max_file_mb: float, max_files: int) -> dict[str, int]:
+    """The body limit of the upload route (see `BodyLimit`): ``max_files`` files of
+    RAG_MAX_FILE_MB each, with their multipart framing."""
+    per_file = max_file_bytes(max_file_mb) + _PART_SLACK
+    return {"/v1/documents": max_files * per_file + _MULTIPART_SLACK}
 
 
 @router.get("/documents", response_model=list[DocumentInfo], responses=error_responses(503))
@@ -45,18 +74,48 @@ async def _read_limited(upload: UploadFile, limit: int) -> bytes:
     return bytes(data)
 
 
+def _file_parts(form: FormData) -> list[UploadFile]:
+    parts = [(field, value) for field in _FILE_FIELDS for value in form.getlist(field)]
+    for field, value in parts:
+        if not isinstance(value, UploadFile):
+            loc = ("body", field)
+            raise RequestValidationError([{"type": "value_error", "loc": loc, "msg": "not a file"}])
+    if not parts:
+        loc = ("body", "file")
+        raise RequestValidationError([{"type": "missing", "loc": loc, "msg": "Field required"}])
+    return [value for _, value in parts if isinstance(value, UploadFile)]
+
+
+def _upload_docs() -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": _UPLOAD_BODY}},
+        }
+    }
+
+
 @router.post(
     "/documents",
     response_model=IngestReport,
     status_code=status.HTTP_201_CREATED,
-    responses=error_responses(400, 409, 413, 503, 507),
+    responses={202: ACCEPTED_RESPONSE, **error_responses(400, 409, 413, 503, 507)},
+    openapi_extra=_upload_docs(),
 )
-async def upload_document(file: UploadFile, request: Request) -> IngestReport:
-    """Ingest one file (.txt .md .html .pdf .jsonl); unreadable or unsupported files get 400."""
+async def upload_document(request: Request) -> IngestReport | JSONResponse:
+    """Ingest one file (.txt .md .html .pdf .jsonl) at once, or several as a job; an
+    unreadable or unsupported single file gets 400, one of several is skipped with why."""
     corpus = request.app.state.assistant.corpus
-    data = await _read_limited(file, max_file_bytes(corpus.settings.max_file_mb))
+    async with request.form(max_files=corpus.settings.max_upload_files) as form:
+        files = _file_parts(form)
+        if len(files) > 1 or not form.getlist("file"):
+            uploads = [(upload.filename or "upload", upload.file) for upload in files]
+            return accepted(
+                request, await run_blocking(request.app.state.jobs.submit_files, uploads)
+            )
+        data = await _read_limited(files[0], max_file_bytes(corpus.settings.max_file_mb))
     report: IngestReport
-    report, _ = await run_blocking(ingest_upload, corpus, data, file.filename or "upload.txt")
+    report, _ = await run_blocking(ingest_upload, corpus, data, files[0].filename or "upload.txt")
     return report
 
 
