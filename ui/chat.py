@@ -1,4 +1,5 @@
-"""The Gradio chat page, mounted on the FastAPI app at /ui (the one module importing gradio).
+"""The Gradio chat page, mounted on the FastAPI app at /ui (with its Sources tab,
+`ui.chat_sources`, the only modules importing gradio).
 
 Handlers are plain sync functions and generators: Gradio runs them in worker threads,
 which is where the blocking Assistant belongs. The conversation lives in a per-session
@@ -19,12 +20,11 @@ from typing import Any, cast, get_args
 import gradio as gr
 from fastapi import FastAPI
 
-from index.ingest import delete_documents, ingest_upload
-from index.loaders import SUPPORTED_SUFFIXES
+from index.job_runner import JobRunner
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.settings import GeneratorName, Settings
-from rag.types import Answer, ChatMessage, DocumentInfo, IngestReport
+from rag.types import Answer, ChatMessage
 
 from .chat_render import (
     ChatTurn,
@@ -36,6 +36,7 @@ from .chat_render import (
     sources_html,
     streaming_html,
 )
+from .chat_sources import SourcesPage, sources_tab
 
 PATH = "/ui"
 # Chats answered at once per process. Retrieval and the extractive answer are CPU work
@@ -52,14 +53,9 @@ EXAMPLES = (
 FONTS = ("system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "sans-serif")
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 STATIC = Path(__file__).with_name("static")
-DOC_HEADERS = ["Title", "Source", "Chunks", "Published", "Ingested"]
-
-# Gradio spots a progress parameter by its default's type and passes a tracker per call.
-_PROGRESS = gr.Progress()
 
 Messages = list[dict[str, str]]
 ChatUpdate = tuple[Messages, list[ChatTurn], str, Any]
-DocsUpdate = tuple[list[list[Any]], Any]
 
 
 def history(turns: Sequence[ChatTurn]) -> list[ChatMessage]:
@@ -137,40 +133,6 @@ class ChatPage:
         passages = {c.n: passage_around(texts[c.source], c) for c in answer.citations}
         return ChatTurn(number=number, question=question, answer=answer, passages=passages)
 
-    def documents(self) -> DocsUpdate:
-        docs = self._assistant().corpus.manifest.documents()
-        choices = [(_doc_label(d), d.doc_id) for d in docs]
-        return [_doc_row(d) for d in docs], gr.update(choices=choices, value=None)
-
-    def upload(
-        self, paths: list[str] | None, progress: gr.Progress = _PROGRESS
-    ) -> tuple[str, *DocsUpdate]:
-        """Ingest uploaded files one by one (same loaders and limits as the API)."""
-        lines = []
-        files = [Path(p) for p in paths or []]
-        corpus = self._assistant().corpus
-        for i, path in enumerate(files):
-            progress((i, len(files)), desc=f"Ingesting {path.name}", unit="files")
-            try:
-                report, _ = ingest_upload(corpus, path.read_bytes(), path.name)
-            except RagError as exc:
-                lines.append(f"- **{path.name}**: not ingested: {exc}")
-                continue
-            lines.append(f"- **{path.name}**: {_report_text(report)}")
-        progress((len(files), len(files)), desc="Done", unit="files")
-        return "\n".join(lines) or "No file was uploaded.", *self.documents()
-
-    def delete(self, doc_id: str | None) -> tuple[str, *DocsUpdate]:
-        if not doc_id:
-            return "Choose a document to delete.", *self.documents()
-        try:
-            report = delete_documents(self._assistant().corpus, [doc_id])
-        except RagError as exc:
-            return f"Not deleted: {exc}", *self.documents()
-        return (
-            f"Deleted {report.documents_removed} document ({report.chunks_removed} chunks)."
-        ), *self.documents()
-
 
 def _bubble(content: str) -> dict[str, str]:
     return {"role": "assistant", "content": content}
@@ -178,23 +140,6 @@ def _bubble(content: str) -> dict[str, str]:
 
 def _generator(name: str) -> GeneratorName | None:
     return cast(GeneratorName, name) if name in get_args(GeneratorName) else None
-
-
-def _doc_label(doc: DocumentInfo) -> str:
-    return f"{doc.title or doc.source} ({doc.source})"
-
-
-def _doc_row(doc: DocumentInfo) -> list[Any]:
-    return [doc.title or "", doc.source, doc.chunks, doc.published or "", doc.ingested_at]
-
-
-def _report_text(report: IngestReport) -> str:
-    done = (
-        f"{report.documents_added} added, {report.documents_changed} changed, "
-        f"{report.documents_unchanged} unchanged; {report.chunks_embedded} chunks embedded "
-        f"in {report.seconds:.1f} s"
-    )
-    return done + "".join(f"; skipped {reason}" for reason in report.skipped)
 
 
 def _example_text(event: gr.SelectData) -> str:
@@ -266,41 +211,7 @@ def _chat_tab(page: ChatPage, turns: gr.State) -> None:
         reset(lambda: ([], [], sources_html([]), ""), None, outputs, queue=False)
 
 
-def _sources_tab(page: ChatPage) -> tuple[gr.Dataframe, gr.Dropdown]:
-    limit = f"{page.settings.max_file_mb:g} MB"
-    gr.Markdown(
-        f"Documents in the index. Add {' '.join(SUPPORTED_SUFFIXES)} files "
-        f"(at most {limit} each); a file with a known name replaces that document."
-    )
-    table = gr.Dataframe(
-        headers=DOC_HEADERS,
-        interactive=False,
-        wrap=True,
-        column_widths=["34%", "26%", "10%", "12%", "18%"],
-        elem_id="rag-docs",
-    )
-    with gr.Row():
-        files = gr.File(
-            label="Upload files",
-            file_count="multiple",
-            type="filepath",
-            file_types=list(SUPPORTED_SUFFIXES),
-            elem_id="rag-upload",
-        )
-        with gr.Column():
-            choice = gr.Dropdown(label="Document", choices=[], elem_id="rag-doc-choice")
-            delete = gr.Button("Delete document", variant="stop", elem_id="rag-delete")
-            refresh = gr.Button("Refresh list", elem_id="rag-refresh")
-    status = gr.Markdown(elem_id="rag-docs-status")
-    # One writer at a time: a second ingestion would only meet the index lock.
-    outputs = [status, table, choice]
-    files.upload(page.upload, files, outputs, concurrency_id="index", concurrency_limit=1)
-    delete.click(page.delete, choice, outputs, concurrency_id="index", concurrency_limit=1)
-    refresh.click(page.documents, None, [table, choice])
-    return table, choice
-
-
-def build_blocks(page: ChatPage) -> gr.Blocks:
+def build_blocks(page: ChatPage, sources: SourcesPage) -> gr.Blocks:
     blocks = gr.Blocks(title="News QA", analytics_enabled=False)
     with blocks:
         turns = gr.State([])
@@ -308,8 +219,8 @@ def build_blocks(page: ChatPage) -> gr.Blocks:
             with gr.Tab("Chat", id="chat"):
                 _chat_tab(page, turns)
             with gr.Tab("Sources", id="sources", elem_id="rag-sources-tab"):
-                table, choice = _sources_tab(page)
-        blocks.load(page.documents, None, [table, choice])
+                table, choice = sources_tab(sources)
+        blocks.load(sources.documents, None, [table, choice])
     return blocks
 
 
@@ -328,7 +239,12 @@ def _password_check(key: str | None) -> Callable[[str, str], bool] | None:
 def mount_chat(app: FastAPI, settings: Settings, path: str = PATH) -> FastAPI:
     """Mount the chat page on ``app``; it uses the Assistant the app opens at start-up."""
     page = ChatPage(lambda: cast(Assistant, app.state.assistant), settings)
-    blocks = build_blocks(page).queue(
+    sources = SourcesPage(
+        lambda: cast(Assistant, app.state.assistant),
+        lambda: cast(JobRunner, app.state.jobs),
+        settings,
+    )
+    blocks = build_blocks(page, sources).queue(
         default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_SIZE
     )
     script = (STATIC / "chat.js").read_text(encoding="utf-8")

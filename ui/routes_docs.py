@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, UploadFile, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.datastructures import FormData
+# Starlette's class: what request.form() holds (FastAPI's UploadFile is a subclass of it).
+from starlette.datastructures import FormData, UploadFile
 
 from index.ingest import delete_documents, ingest_upload
 from rag.types import DocumentInfo, IngestReport
