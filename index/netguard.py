@@ -77,8 +77,9 @@ def _kind(ip: IPAddress) -> str | None:
         (ip.is_link_local, "a link-local address"),
         (ip.is_multicast, "a multicast address"),
         (ip.version == 4 and ip in _SHARED_SPACE, "a carrier-grade NAT address"),
-        (ip.is_private, "a private address"),
         (ip.is_reserved, "a reserved address"),
+        # Python's is_private also holds documentation and benchmarking ranges.
+        (ip.is_private, "a private or special-purpose address"),
         (not ip.is_global, "not a public address"),
     )
     return next((reason for hit, reason in checks if hit), None)
@@ -86,9 +87,9 @@ def _kind(ip: IPAddress) -> str | None:
 
 def address_problem(ip: IPAddress, allowed: Sequence[IPNetwork] = ()) -> str | None:
     """Why ``ip`` may not be fetched from, or None; ``allowed`` networks always may."""
-    candidates = [ip]
+    candidates: list[IPAddress] = [ip]
     if isinstance(ip, ipaddress.IPv6Address) and (inner := _embedded_ipv4(ip)) is not None:
-        candidates.append(inner)
+        candidates.insert(0, inner)  # judged by what it reaches first
     if any(c in net for c in candidates for net in allowed if c.version == net.version):
         return None
     for candidate in candidates:

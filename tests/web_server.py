@@ -35,6 +35,44 @@ PAGES = {
     "/feeds/rss.xml": ("rss.xml", "application/rss+xml; charset=utf-8"),
     "/feeds/atom.xml": ("atom.xml", "text/xml"),  # a feed known by its content alone
 }
+# What the article at ARTICLE_PATH says, paragraph by paragraph, and phrases of the page
+# around it (menus, banners, adverts, comments, footers, scripts) on it and the others.
+STORY = [
+    "Harbour tunnel opens after six years of work",
+    "The Larkspur harbour tunnel opened to traffic on Tuesday morning, six years after the "
+    "first section of the bored tube was lowered into the estuary.",
+    "The 2.4-kilometre crossing links the container port on the northern shore with the ring "
+    "road south of the river, and is expected to carry 38,000 vehicles a day by the end of "
+    "the year.",
+    "The project cost £1.9bn, about £400m more than the budget approved by the regional "
+    "council in 2017, largely because flooding in 2021 halted boring for eleven months.",
+    '"This is the day the two halves of the city finally meet," said council leader Idris '
+    "Penhallow, who drove the first car through the tunnel shortly after 6am.",
+    "Freight operators say the tunnel will cut the journey between the port and the motorway "
+    "from 40 minutes to 12, and remove about 1,500 lorries a day from the old swing bridge.",
+    "Tolls of £2.50 for cars and £7 for lorries will apply from 1 April, with a discount for "
+    "residents who register their vehicles before the end of the month.",
+]
+BOILERPLATE = [
+    "cookies",
+    "Accept all",
+    "Subscribe",
+    "Search the Herald",
+    "Related stories",
+    "Port expansion to create 600 jobs",
+    "harbourwatcher",
+    "About time!",
+    "The tolls are far too high",
+    "Advertisement",
+    "Switch your energy supplier",
+    "morning briefing",
+    "Share on Facebook",
+    "Privacy policy",
+    "All rights reserved",
+    "dataLayer",
+    "Most read",
+    "Join the conversation",
+]
 DRIP_INTERVAL_S = 0.05
 HUGE_BYTES = 8 * 1024 * 1024
 
