@@ -32,6 +32,9 @@ _SIGNATURES = (
     (b"\x7fELF", "a program"),
     (b"MZ\x90\x00", "a program"),
 )
+# Labels that mean windows-1252 on the web (the WHATWG Encoding Standard): pages
+# declaring ISO-8859-1 use its curly quotes and euro sign, which latin-1 lacks.
+_WEB_ALIASES = dict.fromkeys("iso-8859-1 iso8859-1 latin1 latin-1 us-ascii ascii".split(), "cp1252")
 # Characters that never occur in prose; a text dense with them is a binary file.
 _CONTROL = {chr(c) for c in range(32)} - {"\t", "\n", "\r", "\f", "\v"}
 _MAX_CONTROL_RATIO = 0.01
@@ -107,14 +110,30 @@ def _guess(data: bytes) -> str | None:
     return None if best is None else str(best)
 
 
-def decode_text(data: bytes, path: str) -> str:
-    """Decode ``data`` (UTF-8/16/32 with or without BOM, cp1251, latin-1, ...) or raise."""
+def _declared(data: bytes, charset: str) -> str | None:
+    """``data`` in the charset a web server or page declares, or None when that is no
+    codec or the bytes do not fit it (a page mislabelled as UTF-8 is then guessed)."""
+    if any(data.startswith(bom) for bom, _ in _BOMS):
+        return None  # a byte order mark outranks any declaration, as in browsers
+    try:
+        return data.decode(_WEB_ALIASES.get(charset.strip().lower(), charset.strip()))
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def decode_text(data: bytes, path: str, charset: str | None = None) -> str:
+    """Decode ``data`` (UTF-8/16/32 with or without BOM, cp1251, latin-1, ...) or raise.
+
+    ``charset``: what a web page's Content-Type or <meta> declares; used when the bytes
+    fit it, since a guess can mistake one legacy encoding for another on short pages."""
     if not data.strip():
         raise LoaderError(path, "empty file")
     for signature, kind in _SIGNATURES:
         if data.startswith(signature):
             raise LoaderError(path, f"binary content: this is {kind}, not text")
-    text = _guess(data)
+    text = _declared(data, charset) if charset else None
+    if text is None:
+        text = _guess(data)
     if text is None:
         raise LoaderError(path, "binary or undecodable content")
     # Blank once decoded: a BOM or UTF-16 spaces, or a lone NEL (U+0085), is no article.

@@ -13,14 +13,15 @@ from typing import Any
 from rag.errors import LoaderError
 from rag.types import Article
 
+from .dates import normalise_published
 from .encoding import decode_text
+from .html import html_text, read_page
 from .ids import doc_id_for, sha256_hex
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".jsonl")
 _MAX_TITLE_CHARS = 200
-# Tags whose text a reader never sees.
-_INVISIBLE_TAGS = ("script", "style", "noscript", "template", "svg", "head", "iframe", "object")
-_PUBLISHED_META = ("article:published_time", "datePublished", "pubdate", "date", "dc.date")
+_DATE_LINE = re.compile(r"(?i)date\s*:\s*(\S.*)")
+_DATE_LINE_WITHIN = 5
 
 
 @dataclass(frozen=True)
@@ -65,31 +66,27 @@ def first_line_title(text: str) -> str | None:
 
 def _load_text(data: bytes, source: str, _max_bytes: int) -> LoadedFile:
     text = decode_text(data, source)
-    return LoadedFile([make_article(source, text)], [])
+    raw_date = _date_line(text)
+    published = normalise_published(raw_date)
+    warnings = [_unreadable_date(source, raw_date)] if raw_date and not published else []
+    return LoadedFile([make_article(source, text, published=published)], warnings)
+
+
+def _date_line(text: str) -> str | None:
+    """The date of a leading ``Date: …`` line (among the first lines, as an export of a
+    news archive writes it beside ``Title:`` or ``By:``); the line stays in the text."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()][:_DATE_LINE_WITHIN]
+    return next((m.group(1).strip() for ln in lines if (m := _DATE_LINE.match(ln))), None)
+
+
+def _unreadable_date(source: str, raw: str) -> str:
+    return f"{source}: publication date '{raw}' not readable"
 
 
 def _load_html(data: bytes, source: str, _max_bytes: int) -> LoadedFile:
-    from bs4 import BeautifulSoup  # imported here: only HTML files need it
-
-    soup = BeautifulSoup(decode_text(data, source), "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    published = None
-    for meta in soup.find_all("meta"):
-        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
-        if key in _PUBLISHED_META and meta.get("content"):
-            published = str(meta["content"])
-            break
-    if published is None and (tag := soup.find("time", datetime=True)) is not None:
-        published = str(tag["datetime"])
-    for tag in soup(_INVISIBLE_TAGS):
-        tag.decompose()
-    lines = (re.sub(r"[ \t\r\f\v]+", " ", ln).strip() for ln in soup.get_text("\n").splitlines())
-    text = "\n".join(ln for ln in lines if ln)
-    if not text:
-        raise LoaderError(source, "HTML has no visible text")
-    h1 = soup.find("h1")
-    title = title or (h1.get_text(" ", strip=True) if h1 else None)
-    return LoadedFile([make_article(source, text, title=title, published=published)], [])
+    page = read_page(html_text(data, source), source)
+    article = make_article(source, page.text, **page.metadata())
+    return LoadedFile([article], [f"{source}: {warning}" for warning in page.warnings])
 
 
 def _load_pdf(data: bytes, source: str, max_bytes: int) -> LoadedFile:
@@ -135,23 +132,28 @@ def _content_bytes(page: Any) -> int:
     return sum(len(stream.get_object().get_data()) for stream in streams)
 
 
-def _jsonl_article(record: Any, source: str) -> Article:
+def _jsonl_article(record: Any, source: str, warnings: list[str]) -> Article:
     if not isinstance(record, dict):
         raise ValueError("not a JSON object")
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("missing 'text'")
-    optional = {k: record.get(k) for k in ("title", "url", "published")}
-    return make_article(source, text, **{k: str(v) for k, v in optional.items() if v})
+    optional = {k: str(v) for k in ("title", "url", "author", "site") if (v := record.get(k))}
+    raw_date = str(record["published"]) if record.get("published") else None
+    published = normalise_published(raw_date)
+    if raw_date and published is None:
+        warnings.append(_unreadable_date(source, raw_date))
+    return make_article(source, text, published=published, **optional)
 
 
 def _load_jsonl(data: bytes, source: str, _max_bytes: int) -> LoadedFile:
-    articles, warnings = [], []
+    articles: list[Article] = []
+    warnings: list[str] = []
     for lineno, line in enumerate(decode_text(data, source).splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            articles.append(_jsonl_article(json.loads(line), f"{source}#{lineno}"))
+            articles.append(_jsonl_article(json.loads(line), f"{source}#{lineno}", warnings))
         except ValueError as exc:
             warnings.append(f"{source}:{lineno}: skipped line ({exc})")
         except RecursionError:  # json nests by recursion: '[[[[…' would end the ingestion

@@ -44,6 +44,38 @@ class LoaderError(InputError):
         self.reason = reason
 
 
+class InvalidUrlError(InputError):
+    """A URL that names no web page to fetch: another scheme than http(s), no host, or
+    credentials in it (they would be stored, listed and cited with the document)."""
+
+
+class UrlRefusedError(InputError):
+    """The URL's host resolves to an address the server may not reach (loopback, private,
+    link-local, cloud metadata...): 403, since fetching it would act for the caller
+    inside the server's network."""
+
+    http_status = 403
+
+
+class FetchError(LoaderError):
+    """A web page or feed could not be fetched or used (unreachable, an HTTP error, too
+    many redirects): the upstream's failure, so 502; one feed entry's is a skipped line."""
+
+    http_status = 502
+
+
+class FetchTimeoutError(FetchError):
+    """The page did not arrive in full within the fetch deadline."""
+
+    http_status = 504
+
+
+class FetchTooLargeError(FetchError):
+    """The page is larger than the fetch size limit."""
+
+    http_status = 413
+
+
 class IndexLockedError(RagError):
     """Another process is writing the index right now."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -59,6 +60,27 @@ class Settings(BaseSettings):
         le=1000,
         description="Most files one upload (API or chat page) may carry; the API's body "
         "limit for uploads is this many files of max_file_mb.",
+    )
+
+    # Web pages and feeds (`rag ingest URL`, the API's URL ingestion)
+    fetch_timeout_s: float = Field(
+        10.0, gt=0, description="Connect and read timeout of one web request, in seconds."
+    )
+    fetch_deadline_s: float = Field(
+        30.0, gt=0, description="Most seconds one page or feed may take to arrive in full."
+    )
+    fetch_max_mb: float = Field(
+        5.0, gt=0, description="Pages and feeds larger than this are refused while arriving."
+    )
+    fetch_max_redirects: int = Field(5, ge=0, le=20, description="Most redirects followed.")
+    feed_max_entries: int = Field(
+        50, ge=1, description="Most entries of one feed fetched per run, in the feed's order."
+    )
+    url_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR, JSON list: '[\"10.1.0.0/16\"]') the API may fetch from "
+        "although they are not public; loopback, private, link-local and metadata addresses "
+        "are refused otherwise. The CLI, a local user's own command, is not limited.",
     )
 
     # Answering
@@ -121,6 +143,13 @@ class Settings(BaseSettings):
         description="Seconds between keep-alive comments on a quiet event stream, so a proxy "
         "that drops idle connections (nginx: 60 s) keeps a stream open while the LLM thinks.",
     )
+
+    @field_validator("url_allow_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            ipaddress.ip_network(network, strict=False)  # ValueError names the bad one
+        return value
 
     def with_overrides(self, pairs: list[str]) -> Settings:
         """These settings with ``KEY=VALUE`` pairs applied (``rag eval --set``), each value

