@@ -24,6 +24,8 @@ from rag.types import IngestReport
 
 from .ingest import Progress, ingest_paths, upload_source
 from .jobs import JobInfo, JobKind, JobOwner, JobStore, new_job_id
+from .netguard import NetGuard
+from .web import ingest_url
 
 log = logging.getLogger("rag.jobs")
 
@@ -140,6 +142,21 @@ class JobRunner:
         return self.submit(
             "files", names, task, job_id=job_id, files_total=len(names), folder=folder
         )
+
+    def submit_url(self, url: str, *, feed: bool, allow_networks: Sequence[str] | None) -> JobInfo:
+        """Queue the ingestion of a web page (or every entry of a feed). With
+        ``allow_networks`` (`index.web.ingest_url`), the URL is checked first: a caller
+        refused by the guard hears it now, not from a job that failed."""
+        url = url.strip()
+        if allow_networks is not None:
+            NetGuard(allow_networks).check_url(url)
+
+        def task(progress: Progress) -> IngestReport:
+            return ingest_url(
+                self.corpus, url, feed=feed, allow_networks=allow_networks, progress=progress
+            )
+
+        return self.submit("feed" if feed else "url", [url], task)
 
     def get(self, job_id: str) -> JobInfo:
         return self.store.get(job_id)

@@ -34,7 +34,12 @@ STORE_SETTINGS = frozenset(
     {"RAG_CHROMA_URL", "RAG_COLLECTION", "RAG_EMBED", "RAG_CHUNK_SIZE", "RAG_CHUNK_OVERLAP"}
 )
 # OpenAI's error type for each status; any other 4xx is an invalid_request_error.
-_ERROR_TYPES = {401: "authentication_error", 404: "not_found_error", 429: "rate_limit_error"}
+_ERROR_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    429: "rate_limit_error",
+}
 
 
 def rag_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:

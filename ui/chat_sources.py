@@ -119,6 +119,21 @@ class SourcesPage:
             return
         yield from self.follow(job)
 
+    def ingest_url(self, url: str, feed: bool) -> Iterator[JobUpdate]:
+        """Ingest a web page (or a feed's pages) as a job, under the API's SSRF guard:
+        the page is a front end for remote users too."""
+        url = (url or "").strip()
+        if not url:
+            yield "", "Enter the URL of a web page or a feed.", gr.skip(), gr.skip()
+            return
+        allowed = self.settings.url_allow_networks
+        try:
+            job = self._jobs().submit_url(url, feed=feed, allow_networks=allowed)
+        except RagError as exc:
+            yield "", f"Not ingested: {_md(str(exc))}", gr.skip(), gr.skip()
+            return
+        yield from self.follow(job)
+
     def follow(self, job: JobInfo) -> Iterator[JobUpdate]:
         """The job's progress every POLL_S while it runs, then its report and the table."""
         while not job.finished:
@@ -139,20 +154,38 @@ class SourcesPage:
         ), *self.documents()
 
 
-def sources_tab(page: SourcesPage) -> tuple[gr.Dataframe, gr.Dropdown]:
-    limit = f"{page.settings.max_file_mb:g} MB"
-    gr.Markdown(
-        f"Documents in the index. Add {' '.join(SUPPORTED_SUFFIXES)} files "
-        f"(at most {page.settings.max_upload_files} at once, {limit} each); "
-        "a file with a known name replaces that document."
-    )
-    table = gr.Dataframe(
+def _docs_table() -> gr.Dataframe:
+    return gr.Dataframe(
         headers=DOC_HEADERS,
         interactive=False,
         wrap=True,
         column_widths=["34%", "26%", "10%", "12%", "18%"],
         elem_id="rag-docs",
     )
+
+
+def _url_inputs() -> tuple[gr.Textbox, gr.Checkbox, gr.Button]:
+    with gr.Row(equal_height=True):
+        url = gr.Textbox(
+            label="Web page or feed URL",
+            placeholder="https://…",
+            max_lines=1,
+            scale=4,
+            elem_id="rag-url",
+        )
+        feed = gr.Checkbox(label="RSS/Atom feed", value=False, scale=1, elem_id="rag-url-feed")
+        add = gr.Button("Add from the web", scale=1, elem_id="rag-url-add")
+    return url, feed, add
+
+
+def sources_tab(page: SourcesPage) -> tuple[gr.Dataframe, gr.Dropdown]:
+    size = f"{page.settings.max_file_mb:g} MB"
+    gr.Markdown(
+        f"Documents in the index. Add {' '.join(SUPPORTED_SUFFIXES)} files "
+        f"(at most {page.settings.max_upload_files} at once, {size} each); "
+        "a file with a known name replaces that document. A web page is named by its URL."
+    )
+    table = _docs_table()
     with gr.Row():
         files = gr.File(
             label="Upload files",
@@ -165,12 +198,16 @@ def sources_tab(page: SourcesPage) -> tuple[gr.Dataframe, gr.Dropdown]:
             choice = gr.Dropdown(label="Document", choices=[], elem_id="rag-doc-choice")
             delete = gr.Button("Delete document", variant="stop", elem_id="rag-delete")
             refresh = gr.Button("Refresh list", elem_id="rag-refresh")
+    url, feed, add = _url_inputs()
     progress = gr.HTML(elem_id="rag-job-progress")
     status = gr.Markdown(elem_id="rag-docs-status")
     followed = [progress, status, table, choice]
-    files.upload(
-        page.upload, files, followed, concurrency_id="jobs", concurrency_limit=FOLLOW_CONCURRENCY
-    )
+    limit = FOLLOW_CONCURRENCY
+    files.upload(page.upload, files, followed, concurrency_id="jobs", concurrency_limit=limit)
+    for trigger in (url.submit, add.click):
+        trigger(
+            page.ingest_url, [url, feed], followed, concurrency_id="jobs", concurrency_limit=limit
+        )
     delete.click(
         page.delete, choice, [status, table, choice], concurrency_id="index", concurrency_limit=1
     )

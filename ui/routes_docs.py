@@ -2,15 +2,21 @@
 
 An upload is one multipart `file`, ingested at once (201 and its report), or several
 files (`files` parts, or more than one `file`), ingested as a job (202; `routes_jobs`).
+A JSON body {"url": ...} or {"feed": ...} ingests a web page or a feed's pages as a job,
+fetched under the SSRF guard (RAG_URL_ALLOW_NETWORKS) and checked before the 202.
+One route takes both bodies, so it reads the body itself, by its Content-Type.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+
 # Starlette's class: what request.form() holds (FastAPI's UploadFile is a subclass of it).
 from starlette.datastructures import FormData, UploadFile
 
@@ -19,9 +25,10 @@ from rag.types import DocumentInfo, IngestReport
 
 from .blocking import run_blocking
 from .routes_jobs import ACCEPTED_RESPONSE, accepted
-from .schemas import error_responses
+from .schemas import MAX_JSON_BODY_BYTES, FeedIngestRequest, UrlIngestRequest, error_responses
 
 router = APIRouter(prefix="/v1", tags=["documents"])
+Body = TypeVar("Body", bound=BaseModel)
 _READ_BLOCK = 1 << 20
 # Room for the multipart framing and headers around the file itself.
 _MULTIPART_SLACK = 64 * 1024
@@ -88,32 +95,94 @@ def _file_parts(form: FormData) -> list[UploadFile]:
 
 
 def _upload_docs() -> dict[str, Any]:
+    web = [model.model_json_schema() for model in (UrlIngestRequest, FeedIngestRequest)]
     return {
         "requestBody": {
             "required": True,
-            "content": {"multipart/form-data": {"schema": _UPLOAD_BODY}},
+            "content": {
+                "multipart/form-data": {"schema": _UPLOAD_BODY},
+                "application/json": {"schema": {"anyOf": web}},
+            },
         }
     }
+
+
+def _is_json(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
+async def _json_body(request: Request) -> bytes:
+    """The body, held to the JSON limit: this path's own limit is the uploads'."""
+    data = bytearray()
+    async for block in request.stream():
+        data.extend(block)
+        if len(data) > MAX_JSON_BODY_BYTES:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                f"the request body is larger than {MAX_JSON_BODY_BYTES} bytes",
+            )
+    return bytes(data)
+
+
+def _invalid_json(position: int, reason: str) -> RequestValidationError:
+    ctx = {"error": reason}
+    return RequestValidationError(
+        [{"type": "json_invalid", "loc": ("body", position), "msg": reason, "ctx": ctx}]
+    )
+
+
+def _web_source(raw: bytes) -> tuple[str, bool]:
+    """The URL a JSON body names, and whether it names a feed."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise _invalid_json(exc.pos, exc.msg) from exc
+    except UnicodeDecodeError as exc:
+        raise _invalid_json(exc.start, "not UTF-8") from exc
+    except RecursionError as exc:
+        raise _invalid_json(0, "nested too deeply") from exc
+    if isinstance(data, dict) and "feed" in data:
+        return _validated(FeedIngestRequest, data).feed, True
+    return _validated(UrlIngestRequest, data).url, False
+
+
+def _validated(model: type[Body], data: object) -> Body:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from exc
+
+
+async def _web_job(request: Request) -> JSONResponse:
+    url, feed = _web_source(await _json_body(request))
+    allowed = request.app.state.settings.url_allow_networks
+    jobs = request.app.state.jobs
+    job = await run_blocking(jobs.submit_url, url, feed=feed, allow_networks=allowed)
+    return accepted(request, job)
 
 
 @router.post(
     "/documents",
     response_model=IngestReport,
     status_code=status.HTTP_201_CREATED,
-    responses={202: ACCEPTED_RESPONSE, **error_responses(400, 409, 413, 503, 507)},
+    responses={202: ACCEPTED_RESPONSE, **error_responses(400, 403, 409, 413, 502, 503, 507)},
     openapi_extra=_upload_docs(),
 )
 async def upload_document(request: Request) -> IngestReport | JSONResponse:
-    """Ingest one file (.txt .md .html .pdf .jsonl) at once, or several as a job; an
-    unreadable or unsupported single file gets 400, one of several is skipped with why."""
+    """Ingest one file (.txt .md .html .pdf .jsonl) at once; several files, a web page
+    ({"url"}) or a feed ({"feed"}) as a job. An unreadable single file gets 400; one of
+    several files, or of a feed's pages, is skipped with the reason."""
+    if _is_json(request):
+        return await _web_job(request)
     corpus = request.app.state.assistant.corpus
     async with request.form(max_files=corpus.settings.max_upload_files) as form:
         files = _file_parts(form)
         if len(files) > 1 or not form.getlist("file"):
             uploads = [(upload.filename or "upload", upload.file) for upload in files]
-            return accepted(
-                request, await run_blocking(request.app.state.jobs.submit_files, uploads)
-            )
+            jobs = request.app.state.jobs
+            return accepted(request, await run_blocking(jobs.submit_files, uploads))
         data = await _read_limited(files[0], max_file_bytes(corpus.settings.max_file_mb))
     report: IngestReport
     report, _ = await run_blocking(ingest_upload, corpus, data, files[0].filename or "upload.txt")

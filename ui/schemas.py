@@ -18,6 +18,8 @@ MAX_CHAT_MESSAGES = 200
 MAX_TOP_K = 50
 # Far above a real request (a question and its history); FastAPI parses JSON on the event loop.
 MAX_JSON_BODY_BYTES = 2 * 1024 * 1024
+# Longer URLs than browsers and most servers take are no news page.
+MAX_URL_CHARS = 2048
 GeneratorField = Literal["local", "openai", "extractive"]
 MessageText = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
 
@@ -64,6 +66,27 @@ class AskRequest(BaseModel):
     sources: list[str] | None = Field(
         default=None, max_length=100, description="Only search these documents (source paths)."
     )
+
+
+UrlField = Annotated[
+    str, Field(min_length=1, max_length=MAX_URL_CHARS, description="An http:// or https:// URL.")
+]
+
+
+class UrlIngestRequest(BaseModel):
+    """A web page to ingest as a job, named by its canonical URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: UrlField
+
+
+class FeedIngestRequest(BaseModel):
+    """An RSS or Atom feed: every entry's page is ingested, as one job."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feed: UrlField
 
 
 ErrorType = Literal[
