@@ -54,7 +54,8 @@ def test_the_curl_examples(api: ServedAPI, tmp_path: Path) -> None:
     assert "Kim Jong Gyu" in outputs[0] and '"refused":false' in outputs[0]
     assert "event: citations" in outputs[1] and "event: done" in outputs[1]
     assert '"documents_added":1' in outputs[4] and '"documents_removed":1' in outputs[5]
-    assert '"ready":true' in outputs[6] and "rag_http_requests_total" in outputs[7]
+    assert '"status":"queued"' in outputs[7] and '"kind":"files"' in outputs[8]
+    assert '"ready":true' in outputs[9] and "rag_http_requests_total" in outputs[10]
 
 
 def test_the_openai_client_example(api: ServedAPI) -> None:
