@@ -139,9 +139,13 @@ class JobRunner:
         def task(progress: Progress) -> IngestReport:
             return ingest_paths(self.corpus, paths, progress)
 
-        return self.submit(
-            "files", names, task, job_id=job_id, files_total=len(names), folder=folder
-        )
+        try:
+            return self.submit(
+                "files", names, task, job_id=job_id, files_total=len(names), folder=folder
+            )
+        except RagError:
+            shutil.rmtree(folder, ignore_errors=True)  # no job will ever remove it
+            raise
 
     def submit_url(self, url: str, *, feed: bool, allow_networks: Sequence[str] | None) -> JobInfo:
         """Queue the ingestion of a web page (or every entry of a feed). With
