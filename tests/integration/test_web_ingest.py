@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from index.fetch import Fetcher, FetchLimits
+from index.netguard import NetGuard
 from index.web import ingest_url, page_file
 from rag.corpus import Corpus
 from rag.embedders import Embedder
@@ -217,6 +218,18 @@ def test_a_redirect_out_of_the_allowed_networks_is_refused(
     with pytest.raises(UrlRefusedError, match=reason):
         ingest_url(corpus, start, allow_networks=LOOPBACK)
     assert corpus.manifest.documents() == []
+
+
+def test_a_guarded_fetch_connects_to_the_checked_address_under_the_host_name(
+    web_settings: Settings, web_site: WebSite
+) -> None:
+    port = web_site.base_url.rsplit(":", 1)[1]
+    url = f"http://localhost:{port}/news/2024/03/ferry-timetable"
+    guard = NetGuard(["127.0.0.0/8", "::1/128"])  # localhost may also resolve to ::1
+    with Fetcher(FetchLimits.of(web_settings), guard) as fetcher:
+        fetched = fetcher.get(url)
+    assert (fetched.url, fetched.media_type) == (url, "text/html")
+    assert web_site.hosts[-1] == f"localhost:{port}"  # connected by IP, named by host
 
 
 def test_an_html_file_on_disk_is_read_the_same_way(corpus: Corpus, tmp_path: Path) -> None:
