@@ -34,6 +34,7 @@ PAGES = {
     "/world/cp1252": ("cp1252.html", "text/html; charset=windows-1252"),
     "/feeds/rss.xml": ("rss.xml", "application/rss+xml; charset=utf-8"),
     "/feeds/atom.xml": ("atom.xml", "text/xml"),  # a feed known by its content alone
+    "/feeds/hostile.xml": ("hostile-rss.xml", "application/rss+xml"),
 }
 # What the article at ARTICLE_PATH says, paragraph by paragraph, and phrases of the page
 # around it (menus, banners, adverts, comments, footers, scripts) on it and the others.
