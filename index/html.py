@@ -18,6 +18,7 @@ from rag.errors import LoaderError
 from .dates import normalise_published
 from .encoding import decode_text
 
+HTML_TYPES = frozenset(("text/html", "application/xhtml+xml"))  # media types of a page
 MAIN_TEXT_MISSING = "main text not found, page kept whole (navigation may be included)"
 PAYWALLED = "the page marks itself as paywalled: only its free part was kept"
 # Tags whose text a reader never sees.
