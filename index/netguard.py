@@ -15,7 +15,7 @@ import socket
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
-from rag.errors import InvalidUrlError, UrlRefusedError
+from rag.errors import FetchError, InvalidUrlError, UrlRefusedError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -104,8 +104,8 @@ class NetGuard:
         (a name with one public and one private address could be either on connect)."""
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise UrlRefusedError(f"host '{host}' cannot be resolved ({exc})") from exc
+        except (socket.gaierror, UnicodeError) as exc:  # no such name: not the caller's fault
+            raise FetchError(host, f"cannot be resolved ({exc})") from exc
         addresses = list(dict.fromkeys(_address(str(info[4][0])) for info in infos))
         for ip in addresses:
             if (problem := address_problem(ip, self.allowed)) is not None:
