@@ -1,5 +1,8 @@
 """`rag bench`: ingest, retrieval, end-to-end and load numbers, beside llama-index's peer.
 
+``ingest.web`` (evals/bench_web.py): web pages fetched over loopback and extracted,
+trafilatura beside the whole-page fallback, and a feed of them ingested per page.
+
 ``--soak SECONDS`` adds a soak (evals/bench_soak.py): concurrent clients asking,
 uploading and deleting for that long, then checking no document was lost.
 
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 DEFAULT_SOURCES = Path(__file__).resolve().parents[1] / "data" / "sources"
 DEFAULT_GOLD = Path(__file__).parent / "data" / "gold.jsonl"
 _EMBED_QUESTIONS = 20
+_WEB_PAGES = 50  # enough for a steady pages/s; each is also embedded in the feed run
 out = Console(stderr=True)
 
 
@@ -62,7 +66,7 @@ class BenchPlan:
 
     @property
     def stage_count(self) -> int:
-        return len(self.sizes) + len(self.clients) + 2 + (1 if self.soak_s > 0 else 0)
+        return len(self.sizes) + len(self.clients) + 3 + (1 if self.soak_s > 0 else 0)
 
 
 @dataclass
@@ -240,6 +244,7 @@ def _config(plan: BenchPlan, base: Settings) -> dict[str, Any]:
 def run_bench(plan: BenchPlan, base: Settings) -> dict[str, Any]:
     """Every stage, in a temporary folder; the result is what `--json` writes."""
     from evals.bench_ingest import bench_ingest
+    from evals.bench_web import bench_web
     from rag.embedders import get_embedder
 
     embedder = get_embedder(base)
@@ -249,7 +254,10 @@ def run_bench(plan: BenchPlan, base: Settings) -> dict[str, Any]:
     ):
         root = Path(tmp)
         stages.start(f"ingest {plan.articles} articles")
-        ingest = bench_ingest(root, base, embedder, plan.articles)
+        ingest: dict[str, Any] = bench_ingest(root, base, embedder, plan.articles)
+        stages.done()
+        stages.start("web pages and a feed")
+        ingest["web"] = bench_web(root, base, embedder, min(plan.articles, _WEB_PAGES))
         stages.done()
         retrieval, bench_memory = _retrieval(root, base, embedder, plan, stages)
         served = _served(root, base, embedder, plan, stages)

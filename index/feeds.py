@@ -16,11 +16,11 @@ from rag.errors import FetchError
 
 from .dates import normalise_published
 from .fetch import Fetched
+from .html import HTML_TYPES
 
 FEED_TYPES = frozenset(
     ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+xml")
 )
-_HTML_TYPES = frozenset(("text/html", "application/xhtml+xml"))
 # A feed served as text/xml or application/octet-stream shows its root element early.
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:RDF)[\s>]")
 _SNIFF_BYTES = 2048
@@ -39,7 +39,7 @@ class FeedEntry:
 def is_feed(fetched: Fetched) -> bool:
     if fetched.media_type in FEED_TYPES:
         return True
-    if fetched.media_type in _HTML_TYPES:
+    if fetched.media_type in HTML_TYPES:
         return False
     return _FEED_ROOT.search(fetched.data[:_SNIFF_BYTES]) is not None
 

@@ -18,6 +18,7 @@ from rag.errors import LoaderError
 from .dates import normalise_published
 from .encoding import decode_text
 
+HTML_TYPES = frozenset(("text/html", "application/xhtml+xml"))  # media types of a page
 MAIN_TEXT_MISSING = "main text not found, page kept whole (navigation may be included)"
 PAYWALLED = "the page marks itself as paywalled: only its free part was kept"
 # Tags whose text a reader never sees.
@@ -57,7 +58,7 @@ def html_text(data: bytes, source: str, charset: str | None = None) -> str:
 
 def read_page(html: str, source: str, url: str | None = None) -> Page:
     """The page's main text and metadata; ``url``: where it was fetched from, if it was."""
-    page = _main_text(html, url) or _whole_page(html, source)
+    page = _main_text(html, url) or whole_page(html, source)
     if _NOT_FREE.search(html):
         page.warnings.append(PAYWALLED)
     return page
@@ -99,7 +100,7 @@ def _clean_lines(text: str) -> str:
     return "\n".join(ln for ln in lines if ln)
 
 
-def _whole_page(html: str, source: str) -> Page:
+def whole_page(html: str, source: str) -> Page:
     """Every visible text of the page, for pages with no main text to find."""
     from bs4 import BeautifulSoup  # imported here: only HTML needs it
 

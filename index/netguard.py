@@ -4,10 +4,8 @@ A URL handed to the API must not make the server reach what only the server can 
 its own loopback services, the private network, a cloud's metadata endpoint. The guard
 checks the addresses a host resolves to (every one of them, so "localhost", "2130706433"
 and a DNS name pointing at 10.0.0.1 are all caught by what they are, not how they are
-written), and `GuardedBackend` connects only to the addresses it checked: the check and
-the connection use one resolution, so a DNS answer that changes in between (rebinding)
-cannot slip a private address past it. TLS still verifies the certificate against the
-URL's host name, since only the TCP connection is pinned.
+written). index.fetch then connects to a checked address itself, not to the name: a DNS
+answer that changes in between (rebinding) cannot slip a private address past the check.
 """
 
 from __future__ import annotations
@@ -15,12 +13,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Iterable, Sequence
-from typing import Any
 from urllib.parse import urlsplit
 
-import httpcore
-
-from rag.errors import InvalidUrlError, UrlRefusedError
+from rag.errors import FetchError, InvalidUrlError, UrlRefusedError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -109,8 +104,8 @@ class NetGuard:
         (a name with one public and one private address could be either on connect)."""
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise UrlRefusedError(f"host '{host}' cannot be resolved ({exc})") from exc
+        except (socket.gaierror, UnicodeError) as exc:  # no such name: not the caller's fault
+            raise FetchError(host, f"cannot be resolved ({exc})") from exc
         addresses = list(dict.fromkeys(_address(str(info[4][0])) for info in infos))
         for ip in addresses:
             if (problem := address_problem(ip, self.allowed)) is not None:
@@ -126,26 +121,3 @@ class NetGuard:
 
 def _address(raw: str) -> IPAddress:
     return ipaddress.ip_address(raw.partition("%")[0])  # fe80::1%eth0: the zone is no address
-
-
-class GuardedBackend(httpcore.SyncBackend):
-    """httpcore's socket backend, connecting only to addresses the guard has checked."""
-
-    def __init__(self, guard: NetGuard) -> None:
-        self.guard = guard
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        error: Exception | None = None
-        for ip in self.guard.resolve(host, port):
-            try:
-                return super().connect_tcp(str(ip), port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:  # the next address may answer
-                error = exc
-        raise error or httpcore.ConnectError(f"no address for {host}")

@@ -18,12 +18,10 @@ from rag.types import Article, IngestReport
 
 from .feeds import FeedEntry, feed_entries, is_feed
 from .fetch import Fetched, Fetcher, FetchLimits
-from .html import html_text, read_page
+from .html import HTML_TYPES, html_text, read_page
 from .ingest import Progress, ingest_articles, ingest_lock
 from .loaders import LoadedFile, make_article
 from .netguard import NetGuard
-
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def _quiet(_report: IngestReport) -> None:
@@ -66,7 +64,7 @@ def ingest_url(
 
 def page_file(fetched: Fetched, entry: FeedEntry | None = None) -> LoadedFile:
     """The article of a fetched page; a feed ``entry`` fills in a title or date it lacks."""
-    if fetched.media_type not in _HTML_TYPES:
+    if fetched.media_type not in HTML_TYPES:
         kind = fetched.media_type or "of no declared type"
         raise FetchError(fetched.url, f"is {kind}, not a web page (HTML) or a feed")
     page = read_page(html_text(fetched.data, fetched.url, fetched.charset), fetched.url)

@@ -34,6 +34,7 @@ PAGES = {
     "/world/cp1252": ("cp1252.html", "text/html; charset=windows-1252"),
     "/feeds/rss.xml": ("rss.xml", "application/rss+xml; charset=utf-8"),
     "/feeds/atom.xml": ("atom.xml", "text/xml"),  # a feed known by its content alone
+    "/feeds/hostile.xml": ("hostile-rss.xml", "application/rss+xml"),
 }
 # What the article at ARTICLE_PATH says, paragraph by paragraph, and phrases of the page
 # around it (menus, banners, adverts, comments, footers, scripts) on it and the others.
@@ -86,6 +87,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
         self.server.requests.append(self.path)
+        self.server.hosts.append(self.headers.get("Host", ""))
         route = _ROUTES.get(parts.path)
         if route is not None:
             route(self, parse_qs(parts.query))
@@ -165,6 +167,7 @@ class _Site(ThreadingHTTPServer):
         self.base_url = f"http://127.0.0.1:{self.server_address[1]}"
         self.closed_url = f"http://127.0.0.1:{free_port()}"  # free: nobody listens there
         self.requests: list[str] = []
+        self.hosts: list[str] = []  # each request's Host header
         self.stopping = threading.Event()
 
     def fill(self, body: bytes) -> bytes:
@@ -175,7 +178,8 @@ class _Site(ThreadingHTTPServer):
 
 @dataclass
 class WebSite:
-    """A running site: ``url(path)`` for its pages, ``requests`` for the paths asked."""
+    """A running site: ``url(path)`` for its pages; ``requests`` and ``hosts``: the paths
+    asked and the Host headers sent, in order."""
 
     base_url: str
     closed_url: str
@@ -188,6 +192,10 @@ class WebSite:
     @property
     def requests(self) -> list[str]:
         return self._server.requests
+
+    @property
+    def hosts(self) -> list[str]:
+        return self._server.hosts
 
     def stop(self) -> None:
         self._server.stopping.set()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from index.fetch import Fetcher, FetchLimits
+from index.netguard import NetGuard
 from index.web import ingest_url, page_file
 from rag.corpus import Corpus
 from rag.embedders import Embedder
@@ -160,6 +161,35 @@ def test_an_atom_feed_known_by_its_content_ingests_and_skips_an_unreachable_entr
     assert (second.documents_added, second.documents_changed) == (0, 0)
 
 
+def test_feed_entries_pointing_inside_the_network_are_skipped_unfetched(
+    corpus: Corpus, web_site: WebSite
+) -> None:
+    report = ingest_url(corpus, web_site.url("/feeds/hostile.xml"), allow_networks=LOOPBACK)
+    assert (report.files_total, report.documents_added) == (3, 1)
+    assert [line.split(": ", 1)[0] for line in report.skipped] == [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://10.0.0.5:8080/admin",
+    ]
+    assert "cloud metadata" in report.skipped[0] and "private" in report.skipped[1]
+    assert [d.source for d in corpus.manifest.documents()] == [
+        web_site.url("/news/2024/03/school-roof")
+    ]
+
+
+def test_a_feed_is_read_up_to_its_entry_limit(
+    web_settings: Settings, embedder: Embedder, web_site: WebSite
+) -> None:
+    corpus = Corpus(web_settings.model_copy(update={"feed_max_entries": 1}), embedder)
+    try:
+        report = ingest_url(corpus, web_site.url("/feeds/rss.xml"), allow_networks=LOOPBACK)
+    finally:
+        corpus.close()
+    assert (report.files_total, report.files_seen, report.documents_added) == (1, 1, 1)
+    assert report.skipped == [
+        f"{web_site.url('/feeds/rss.xml')}: 2 more entries not fetched (feed_max_entries=1)"
+    ]
+
+
 def test_asking_for_a_feed_or_a_page_checks_what_the_url_holds(
     corpus: Corpus, web_site: WebSite
 ) -> None:
@@ -217,6 +247,18 @@ def test_a_redirect_out_of_the_allowed_networks_is_refused(
     with pytest.raises(UrlRefusedError, match=reason):
         ingest_url(corpus, start, allow_networks=LOOPBACK)
     assert corpus.manifest.documents() == []
+
+
+def test_a_guarded_fetch_connects_to_the_checked_address_under_the_host_name(
+    web_settings: Settings, web_site: WebSite
+) -> None:
+    port = web_site.base_url.rsplit(":", 1)[1]
+    url = f"http://localhost:{port}/news/2024/03/ferry-timetable"
+    guard = NetGuard(["127.0.0.0/8", "::1/128"])  # localhost may also resolve to ::1
+    with Fetcher(FetchLimits.of(web_settings), guard) as fetcher:
+        fetched = fetcher.get(url)
+    assert (fetched.url, fetched.media_type) == (url, "text/html")
+    assert web_site.hosts[-1] == f"localhost:{port}"  # connected by IP, named by host
 
 
 def test_an_html_file_on_disk_is_read_the_same_way(corpus: Corpus, tmp_path: Path) -> None:

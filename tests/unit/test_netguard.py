@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from index.netguard import NetGuard, address_problem, check_url_syntax
-from rag.errors import InvalidUrlError, UrlRefusedError
+from rag.errors import FetchError, InvalidUrlError, UrlRefusedError
 from rag.settings import Settings
 
 pytestmark = pytest.mark.unit
@@ -90,6 +90,13 @@ def test_allowed_networks_open_exactly_themselves() -> None:
     assert NetGuard(["10.20.0.0/16"]).check_url("http://10.20.30.40/")
     with pytest.raises(UrlRefusedError, match="private"):
         NetGuard(["10.20.0.0/16"]).check_url("http://10.21.0.1/")
+
+
+def test_a_host_that_cannot_be_resolved_is_a_fetch_failure() -> None:
+    host = "a" * 64 + ".example"  # a label longer than DNS allows: refused before any lookup
+    with pytest.raises(FetchError, match="cannot be resolved") as info:
+        NetGuard().check_url(f"http://{host}/story")
+    assert info.value.http_status == 502 and info.value.path == host
 
 
 @pytest.mark.parametrize("address", ["93.184.215.14", "151.101.0.81", "2a04:4e42::81"])
