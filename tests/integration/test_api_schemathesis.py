@@ -38,10 +38,13 @@ schema = schemathesis.openapi.from_dict(
             # The API's contract: 422 when a request breaks the documented schema, 400 when
             # it is well-formed but unusable (a question of control characters, a .exe
             # upload, a chat ending with the assistant's turn). Schema-valid data may get
-            # the 400, never the 422; a URL to ingest that the SSRF guard refuses, 403.
+            # the 400, never the 422; a URL to ingest that the SSRF guard refuses, 403; a
+            # body over the size limit (which a schema cannot state), 413.
             "checks": {
                 "positive_data_acceptance": {
-                    "expected-statuses": ["2XX", "400", "401", "403", "404", "409", "503", "504"]
+                    "expected-statuses": [
+                        *("2XX", "400", "401", "403", "404", "409", "413", "503", "504")
+                    ]
                 }
             },
         }
