@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import StrEnum
+from enum import Enum, StrEnum
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, cast, get_args
+from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,7 +20,7 @@ from evals.bench import bench_command
 from evals.cli import eval_command
 from rag.errors import RagError
 from rag.settings import GeneratorName, Settings, get_settings
-from rag.types import Answer, DocumentSort, IngestReport, Scope
+from rag.types import Answer, IngestReport, Scope
 
 USAGE = """Ask questions about a folder of news articles; every answer cites the exact
 source sentences, or says the sources do not say.
@@ -120,24 +119,26 @@ def ingest(
     _print_report(report)
 
 
+class DocsSort(Enum):  # not a StrEnum: a member "title" would hide str.title
+    source = "source"
+    published = "published"
+    title = "title"
+
+
 @docs_app.command("list")
 def docs_list(
     collection: CollectionOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     sort: Annotated[
-        str,
-        typer.Option(
-            click_type=click.Choice(get_args(DocumentSort)),
-            help="published: newest first, the undated last.",
-        ),
-    ] = "source",
+        DocsSort, typer.Option(help="published: newest first, the undated last.")
+    ] = DocsSort.source,
 ) -> None:
     """List ingested documents: id, source, title, chunks, published, ingested.
 
     On a terminal, a table; in a pipe or a file, one tab-separated line per document
     with every value whole, for grep and cut.
     """
-    docs = _corpus(_settings(collection)).manifest.documents(cast(DocumentSort, sort))
+    docs = _corpus(_settings(collection)).manifest.documents(sort.value)
     if as_json:
         print(json.dumps([d.model_dump() for d in docs], indent=2, ensure_ascii=False))
         return

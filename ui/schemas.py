@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
 from rag.dates import parse_bound
 from rag.errors import InputError
@@ -54,12 +54,12 @@ class HistoryTurn(ChatMessage):
     content: MessageText
 
 
-def _date_bound(value: Any) -> Any:
+def _date_bound(value: Any, info: ValidationInfo) -> Any:
     # Read here, not by pydantic, which takes "2024-12-31" for that day's midnight.
     if not isinstance(value, str):
         return value
     try:
-        return parse_bound(value, "the date")
+        return parse_bound(value, str(info.field_name))
     except InputError as exc:
         raise ValueError(str(exc)) from None
 
