@@ -55,9 +55,12 @@ class HistoryTurn(ChatMessage):
 
 
 def _date_bound(value: Any, info: ValidationInfo) -> Any:
-    # Read here, not by pydantic, which takes "2024-12-31" for that day's midnight.
-    if not isinstance(value, str):
+    # Read here, not by pydantic, which takes "2024-12-31" for that day's midnight and a
+    # number for a timestamp: the schema says a date string.
+    if isinstance(value, date):
         return value
+    if not isinstance(value, str):
+        raise ValueError(f"{info.field_name} must be an ISO date string")
     try:
         return parse_bound(value, str(info.field_name))
     except InputError as exc:
