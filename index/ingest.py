@@ -197,6 +197,8 @@ def ingest_articles(
 
     ``roots`` maps a source to the folder it was read from (what `--prune` looks at)."""
     _date_vectors(corpus)
+    if roots:
+        corpus.manifest.adopt(roots)  # unchanged documents too: `--prune` must see them
     known = corpus.manifest.hashes()
     todo: list[Article] = []
     for article in articles:

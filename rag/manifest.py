@@ -205,6 +205,17 @@ class Manifest:
         keys = ("doc_id", "source", "title", "chunks", "ingested_at", "published", "author", "url")
         return [DocumentInfo.model_validate(dict(zip(keys, r, strict=True))) for r in rows]
 
+    def adopt(self, roots: Mapping[str, str]) -> None:
+        """Record the folder each of these sources was read from, where it differs from
+        the one recorded (documents from before roots were kept have none)."""
+        stored = {str(s): r for s, r in self._rows("SELECT source, root FROM documents")}
+        moved = [
+            (root, source) for source, root in roots.items() if stored.get(source, root) != root
+        ]
+        if moved:
+            with self._transaction() as db:
+                db.executemany("UPDATE documents SET root = ? WHERE source = ?", moved)
+
     def sources_under(self, root: str) -> dict[str, str]:
         """source -> doc_id of the documents ingested from the folder ``root``."""
         rows = self._rows("SELECT source, doc_id FROM documents WHERE root = ?", (root,))

@@ -53,6 +53,11 @@ def test_prune_removes_only_documents_of_files_gone_from_the_folder(
     ingest_paths(corpus, [folder])
     ingest_paths(corpus, [other])
     ingest_upload(corpus, _article("an upload").encode(), "up.txt")
+    # As an index from before folders were recorded: the next run records them.
+    with sqlite3.connect(settings.manifest_path) as db:
+        db.execute("UPDATE documents SET root = NULL WHERE root = ?", (str(folder.resolve()),))
+    assert ingest_paths(corpus, [folder]).documents_unchanged == 6
+    assert len(corpus.manifest.sources_under(str(folder.resolve()))) == 6
 
     _write(folder / "d.txt", _article("d"))  # added
     _write(folder / "b.txt", _article("b, changed"))  # changed
