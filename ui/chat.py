@@ -107,7 +107,7 @@ class ChatPage:
         # gr.skip(): leave the question box alone, the user may be typing the next one.
         answer: Answer | None = None
         try:
-            scope = Scope(since=since.strip() or None, until=until.strip() or None)
+            scope = Scope(since=(since or "").strip() or None, until=(until or "").strip() or None)
             for partial, answer in self._stream(
                 question, turns, _generator(generator), top_k, scope
             ):
