@@ -53,7 +53,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def _outside(data_dir: Path) -> Callable[[object, str], bool]:
+def articles_filter(data_dir: Path) -> Callable[[object, str], bool]:
     """A watch filter: the index's own files (a data folder inside a watched one) are no
     change to the articles, and reacting to them would never end."""
     from watchfiles import DefaultFilter
@@ -79,7 +79,7 @@ def watch_paths(
     with _stop_on_signals(stop):
         for changes in watch(
             *paths,
-            watch_filter=_outside(corpus.settings.data_dir),
+            watch_filter=articles_filter(corpus.settings.data_dir),
             debounce=DEBOUNCE_MS,
             step=STEP_MS,
             stop_event=stop,
