@@ -17,6 +17,7 @@ from index.ingest import ingest_paths, ingest_upload
 from rag.corpus import Corpus
 from rag.embedders import Embedder
 from rag.errors import LoaderError
+from rag.retrieval import HybridRetriever
 from rag.settings import Settings
 from tests.api_server import RAG, rag_env
 
@@ -160,3 +161,34 @@ def test_watch_follows_the_folder_until_sigterm(tmp_path: Path) -> None:
     lock = FileLock(str(Settings(data_dir=data_dir).lock_path), timeout=0)
     lock.acquire()
     lock.release()
+
+
+def test_a_prune_cut_short_after_its_commit_converges_on_the_next_run(
+    settings: Settings, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "cut"
+    for name in ("kept", "gone"):
+        _write(folder / f"{name}.txt", _article(name))
+    corpus = Corpus(settings, embedder)
+    ingest_paths(corpus, [folder])
+    gone_ids = corpus.manifest.chunk_ids([corpus.manifest.find_document("gone.txt") or ""])
+    (folder / "gone.txt").unlink()
+
+    def crash(ids: list[str]) -> None:
+        if ids:  # the sweep before it deletes nothing
+            raise OSError("the process died here")
+
+    # Dies between the manifest commit and the removal of the vectors.
+    monkeypatch.setattr(corpus.store, "delete", crash)
+    with pytest.raises(OSError, match="died"):
+        ingest_paths(corpus, [folder], prune=True)
+    monkeypatch.undo()
+    # Committed: the document is gone for every reader; its vectors are orphans only.
+    assert {d.source for d in corpus.manifest.documents()} == {"kept.txt"}
+    assert gone_ids <= corpus.store.all_ids()
+    retriever_sources = {
+        h.chunk.source for h in HybridRetriever(corpus).retrieve("council discussed gone", 5)
+    }
+    assert retriever_sources == {"kept.txt"}
+    assert ingest_paths(corpus, [folder], prune=True).documents_removed == 0
+    _consistent(corpus)
