@@ -1,8 +1,9 @@
-"""Publication dates as data: any date a source gives, as ISO 8601, and as a number to filter on."""
+"""Publication dates as a source writes them, read into ISO 8601 (``rag.dates`` turns
+those into the numbers filters compare)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from dateutil import parser as date_parser
 
@@ -39,24 +40,3 @@ def normalise_published(raw: str | None) -> str | None:
     ):
         return parsed.date().isoformat()
     return parsed.isoformat()
-
-
-def published_timestamp(iso: str | None) -> float | None:
-    """Seconds since the epoch for an ISO date from ``normalise_published`` (UTC; a date
-    alone counts from its midnight), or None. Chroma's ``where`` compares numbers only."""
-    if not iso:
-        return None
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
-
-
-def day_bounds(day: date) -> tuple[float, float]:
-    """The first and last second of ``day`` (UTC): `since`/`until` given as dates include
-    the whole day."""
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
-    return start, start + 86_399.999

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path, PureWindowsPath
 
 from filelock import FileLock, Timeout
@@ -24,6 +25,7 @@ from rag.lexical import saved_generation
 from rag.types import Article, Chunk, IngestReport
 
 from .chunking import chunk_article
+from .dates import normalise_published
 from .loaders import LoadedFile, iter_files, load_bytes, load_file
 
 Progress = Callable[[IngestReport], None]
@@ -91,29 +93,55 @@ def _embedding_input(chunk: Chunk) -> str:
     return chunk.text
 
 
+@dataclass
+class _Loaded:
+    """What one run read from its paths, and what `--prune` compares the manifest with."""
+
+    articles: list[Article] = field(default_factory=list)
+    roots: dict[str, str] = field(default_factory=dict)
+    """source -> the folder its file was read from (a file named alone: its folder)."""
+    present: dict[str, set[str]] = field(default_factory=dict)
+    """folder named -> the sources read from it and the files in it that could not be read."""
+
+
 def _load_all(
     paths: Sequence[Path], corpus: Corpus, report: IngestReport, progress: Progress
-) -> list[Article]:
+) -> _Loaded:
     max_bytes = int(corpus.settings.max_file_mb * 1024 * 1024)
-    articles: list[Article] = []
-    files = [item for path in paths for item in iter_files(path, report.skipped)]
+    loaded = _Loaded(present={str(p.resolve()): set() for p in paths if p.is_dir()})
+    files = [
+        (item, str(path.resolve() if path.is_dir() else path.resolve().parent))
+        for path in paths
+        for item in iter_files(path, report.skipped)
+    ]
     report.files_total += len(files)
-    for path, source in tqdm(files, desc="files", unit="file", disable=None):
+    for (path, source), root in tqdm(files, desc="files", unit="file", disable=None):
         report.files_seen += 1
+        present = loaded.present.get(root, set())
         try:
-            loaded = load_file(path, source, max_bytes)
+            read = load_file(path, source, max_bytes)
         except LoaderError as exc:
             report.skipped.append(str(exc))
+            present.add(source)  # unreadable now is not gone: its document stays
             continue
         finally:
             progress(report)
-        report.skipped.extend(loaded.warnings)
-        articles.extend(loaded.articles)
-    return articles
+        report.skipped.extend(read.warnings)
+        loaded.articles.extend(read.articles)
+        for article in read.articles:
+            loaded.roots[article.source] = root
+            present.add(article.source)
+    return loaded
 
 
 def _write_batch(
-    corpus: Corpus, batch: list[Article], report: IngestReport, bar: tqdm, progress: Progress
+    corpus: Corpus,
+    batch: list[Article],
+    report: IngestReport,
+    bar: tqdm,
+    progress: Progress,
+    *,
+    roots: Mapping[str, str],
 ) -> None:
     settings = corpus.settings
     planned = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in batch]
@@ -128,7 +156,7 @@ def _write_batch(
         bar.update(len(part))
         progress(report)
     old_ids = corpus.manifest.chunk_ids(a.doc_id for a in batch)
-    corpus.manifest.commit(planned)
+    corpus.manifest.commit(planned, roots)
     new_ids = {c.chunk_id for c in chunks}
     corpus.store.delete(sorted(old_ids - new_ids))
     report.chunks_added += len(new_ids - old_ids)
@@ -141,13 +169,36 @@ def _sweep_orphans(corpus: Corpus) -> None:
     corpus.store.delete(sorted(orphans))
 
 
+def _date_vectors(corpus: Corpus) -> None:
+    """Once per collection written before dates were data: read its dates again (they were
+    kept as the source wrote them) and give its vectors their published_ts, so Chroma can
+    filter them. Until then retrieval filters them through the manifest."""
+    if corpus.manifest.chroma_dated():
+        return
+    corpus.manifest.redate(normalise_published)
+    corpus.store.set_published(corpus.manifest.published_by_chunk())
+    corpus.manifest.mark_chroma_dated()
+
+
+def _dated(article: Article) -> Article:
+    """The article with its publication date in ISO 8601 (None if none can be read)."""
+    iso = normalise_published(article.published)
+    return article if iso == article.published else article.model_copy(update={"published": iso})
+
+
 def ingest_articles(
     corpus: Corpus,
     articles: Sequence[Article],
     report: IngestReport,
     progress: Progress = _no_progress,
+    roots: Mapping[str, str] | None = None,
 ) -> None:
-    """Store the new or changed articles; unchanged ones cost one hash comparison."""
+    """Store the new or changed articles; unchanged ones cost one hash comparison.
+
+    ``roots`` maps a source to the folder it was read from (what `--prune` looks at)."""
+    _date_vectors(corpus)
+    if roots:
+        corpus.manifest.adopt(roots)  # unchanged documents too: `--prune` must see them
     known = corpus.manifest.hashes()
     todo: list[Article] = []
     for article in articles:
@@ -155,7 +206,7 @@ def ingest_articles(
         if previous == article.sha256:
             report.documents_unchanged += 1
             continue
-        todo.append(article)
+        todo.append(_dated(article))
         if previous is None:
             report.documents_added += 1
         else:
@@ -164,22 +215,54 @@ def ingest_articles(
         with tqdm(desc="chunks embedded", unit="chunk", disable=None) as bar:
             step = corpus.settings.ingest_commit_docs
             for i in range(0, len(todo), step):
-                _write_batch(corpus, todo[i : i + step], report, bar, progress)
+                _write_batch(corpus, todo[i : i + step], report, bar, progress, roots=roots or {})
     # Also when nothing changed: a run that committed and then died (or found the disk
     # full) before saving BM25 left it stale, and every reader would rebuild it.
     if saved_generation(corpus.settings.lexical_dir) != corpus.manifest.generation():
         corpus.build_lexical().save(corpus.settings.lexical_dir)
 
 
+def _remove(corpus: Corpus, doc_ids: Sequence[str], report: IngestReport) -> None:
+    """Retire documents in one manifest commit, then drop their vectors (a crash between
+    leaves orphans the next run sweeps). The caller saves BM25 after."""
+    chunk_ids = corpus.manifest.chunk_ids(doc_ids)
+    corpus.manifest.delete(doc_ids)
+    corpus.store.delete(sorted(chunk_ids))
+    report.documents_removed += len(doc_ids)
+    report.chunks_removed += len(chunk_ids)
+
+
+def _prune(corpus: Corpus, loaded: _Loaded, report: IngestReport) -> None:
+    """Remove the documents read from a folder named in this run whose files are gone
+    from it (a line gone from a .jsonl file too); other folders' and uploads' stay."""
+    gone = [
+        doc_id
+        for root, present in loaded.present.items()
+        for source, doc_id in corpus.manifest.sources_under(root).items()
+        if source not in present and source.rpartition("#")[0] not in present
+    ]
+    if gone:
+        _remove(corpus, gone, report)
+
+
 def ingest_paths(
-    corpus: Corpus, paths: Sequence[Path], progress: Progress = _no_progress
+    corpus: Corpus,
+    paths: Sequence[Path],
+    progress: Progress = _no_progress,
+    *,
+    prune: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders; unreadable files are reported in ``skipped``."""
+    """Ingest files and folders; unreadable files are reported in ``skipped``. With
+    ``prune``, documents read from one of these folders before whose file is gone are
+    removed in the same run (a missing folder is an error, never "everything is gone")."""
     started = time.perf_counter()
     report = IngestReport()
     with ingest_lock(corpus):
         _sweep_orphans(corpus)
-        ingest_articles(corpus, _load_all(paths, corpus, report, progress), report, progress)
+        loaded = _load_all(paths, corpus, report, progress)
+        if prune:
+            _prune(corpus, loaded, report)
+        ingest_articles(corpus, loaded.articles, report, progress, loaded.roots)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
@@ -218,10 +301,6 @@ def delete_documents(corpus: Corpus, keys: Sequence[str]) -> IngestReport:
             if doc_id is None:
                 raise NotFoundError(f"no document with id or source '{key}'")
             doc_ids.append(doc_id)
-        chunk_ids = corpus.manifest.chunk_ids(doc_ids)
-        corpus.manifest.delete(doc_ids)
-        corpus.store.delete(sorted(chunk_ids))
+        _remove(corpus, doc_ids, report)
         corpus.build_lexical().save(corpus.settings.lexical_dir)
-    report.documents_removed = len(doc_ids)
-    report.chunks_removed = len(chunk_ids)
     return report

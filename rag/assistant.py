@@ -31,7 +31,7 @@ from .refusal import is_prompt_injection, should_refuse
 from .retrieval import HybridRetriever
 from .settings import GeneratorName, Settings
 from .similarity import CachedSimilarity
-from .types import Answer, CallerOptions, ChatMessage, Conflict, Hit, StreamEvent
+from .types import Answer, CallerOptions, ChatMessage, Conflict, Hit, Scope, StreamEvent
 
 # Sentences per source considered when looking for sources that disagree.
 _CONFLICT_CANDIDATES = 12
@@ -107,11 +107,11 @@ class Assistant:
         history: Sequence[ChatMessage] = (),
         top_k: int | None = None,
         generator: GeneratorName | None = None,
-        sources: Sequence[str] | None = None,
+        scope: Scope | None = None,
         *,
         options: CallerOptions | None = None,
     ) -> Answer:
-        return self.run(question, history, top_k, generator, sources, options=options).answer
+        return self.run(question, history, top_k, generator, scope, options=options).answer
 
     def stream(
         self,
@@ -119,7 +119,7 @@ class Assistant:
         history: Sequence[ChatMessage] = (),
         top_k: int | None = None,
         generator: GeneratorName | None = None,
-        sources: Sequence[str] | None = None,
+        scope: Scope | None = None,
         *,
         options: CallerOptions | None = None,
     ) -> Iterator[StreamEvent]:
@@ -130,7 +130,7 @@ class Assistant:
         sources it is reading (`reading`, as soon as retrieval is done); the extractive
         evidence is final as soon as grounding is done, so it goes out at once.
         """
-        steps = self._turn(question, history, top_k, generator, sources, options=options)
+        steps = self._turn(question, history, top_k, generator, scope, options=options)
         shown = ""
         try:
             while True:
@@ -151,11 +151,11 @@ class Assistant:
         history: Sequence[ChatMessage] = (),
         top_k: int | None = None,
         generator: GeneratorName | None = None,
-        sources: Sequence[str] | None = None,
+        scope: Scope | None = None,
         *,
         options: CallerOptions | None = None,
     ) -> Turn:
-        steps = self._turn(question, history, top_k, generator, sources, options=options)
+        steps = self._turn(question, history, top_k, generator, scope, options=options)
         while True:
             try:
                 next(steps)
@@ -169,7 +169,7 @@ class Assistant:
         history: Sequence[ChatMessage],
         top_k: int | None,
         generator: GeneratorName | None,
-        sources: Sequence[str] | None,
+        scope: Scope | None,
         *,
         options: CallerOptions | None,
     ) -> Generator[StreamEvent, None, Turn]:
@@ -178,7 +178,7 @@ class Assistant:
         question = _checked(question, self.settings.max_question_chars)
         name: GeneratorName = generator or self.settings.llm
         standalone = standalone_question(question, history)
-        hits = self.retriever.retrieve(standalone, top_k or self.settings.top_k, sources)
+        hits = self.retriever.retrieve(standalone, top_k or self.settings.top_k, scope)
         retrieved = time.perf_counter()
         if name == "extractive":
             answer = yield from self._extractive(question, standalone, hits, name)

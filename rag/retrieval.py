@@ -8,10 +8,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .corpus import Corpus
 from .embedders import Matrix
-from .types import Hit
+from .store import chroma_where
+from .types import Hit, Scope
 
 RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
 _CANDIDATES_PER_RESULT = 4
+# A side that cannot filter by itself ranks this many times the candidates, then keeps
+# those the scope admits.
+_OVERFETCH = 25
+_EVERYTHING = Scope()
 # One lexical search per question at a time per thread; a few threads serve many requests.
 _POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
@@ -36,13 +41,12 @@ class HybridRetriever:
         vector: Matrix = self.corpus.embedder.embed_queries([question])[0]
         return vector
 
-    def retrieve(
-        self, question: str, top_k: int, sources: Sequence[str] | None = None
-    ) -> list[Hit]:
+    def retrieve(self, question: str, top_k: int, scope: Scope | None = None) -> list[Hit]:
+        """The ``top_k`` best chunks among those ``scope`` admits (all, by default)."""
         started = time.perf_counter()
         vector = self.embed_query(question)
         embedded = time.perf_counter()
-        hits = self.retrieve_with_vector(question, vector, top_k, sources)
+        hits = self.retrieve_with_vector(question, vector, top_k, scope)
         self.last_timings_ms = {
             "embed": round((embedded - started) * 1000, 2),
             "retrieve": round((time.perf_counter() - started) * 1000, 2),
@@ -50,13 +54,14 @@ class HybridRetriever:
         return hits
 
     def retrieve_with_vector(
-        self, question: str, vector: Matrix, top_k: int, sources: Sequence[str] | None = None
+        self, question: str, vector: Matrix, top_k: int, scope: Scope | None = None
     ) -> list[Hit]:
+        scope = scope or _EVERYTHING
         n = max(top_k * _CANDIDATES_PER_RESULT, 20)
         # Both sides wait in native code (HNSW, BM25's sparse scoring), so running them
         # side by side costs the slower of the two instead of their sum.
-        lexical_side = _POOL.submit(self._lexical, question, n, sources)
-        dense = [cid for cid, _ in self.corpus.store.query(vector, n, sources)]
+        lexical_side = _POOL.submit(self._lexical, question, n, scope)
+        dense = self._dense(vector, n, scope)
         lexical = lexical_side.result()
         fused = rrf([dense, lexical])
         # Ids retired by an ingestion still running are not live: look up a few extra.
@@ -77,11 +82,24 @@ class HybridRetriever:
             for cid, score in live
         ]
 
-    def _lexical(self, question: str, n: int, sources: Sequence[str] | None) -> list[str]:
-        if not sources:
+    def _dense(self, vector: Matrix, n: int, scope: Scope) -> list[str]:
+        store, manifest = self.corpus.store, self.corpus.manifest
+        if not scope.dated or manifest.chroma_dated():
+            return [cid for cid, _ in store.query(vector, n, chroma_where(scope))]
+        # Vectors stored before dates were recorded lack published_ts until the next
+        # ingestion writes it: Chroma filters the sources, the manifest the dates.
+        ranked = [
+            cid for cid, _ in store.query(vector, n * _OVERFETCH, chroma_where(scope, dates=False))
+        ]
+        return self._admitted(ranked, scope)[:n]
+
+    def _lexical(self, question: str, n: int, scope: Scope) -> list[str]:
+        if scope.everything:
             return [cid for cid, _ in self.corpus.lexical().search(question, n)]
-        # BM25 has no metadata filter: over-fetch, then keep the wanted sources.
-        ranked = [cid for cid, _ in self.corpus.lexical().search(question, n * 25)]
-        allowed = set(sources)
-        chunks = self.corpus.manifest.chunks(ranked)
-        return [cid for cid in ranked if cid in chunks and chunks[cid].source in allowed][:n]
+        # BM25 has no metadata filter: over-fetch, then keep what the scope admits.
+        ranked = [cid for cid, _ in self.corpus.lexical().search(question, n * _OVERFETCH)]
+        return self._admitted(ranked, scope)[:n]
+
+    def _admitted(self, ranked: Sequence[str], scope: Scope) -> list[str]:
+        allowed = self.corpus.manifest.admitted(ranked, scope)
+        return [cid for cid in ranked if cid in allowed]

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
+from .dates import published_timestamp
 from .embedders import Matrix
 from .errors import (
     ConfigError,
@@ -29,7 +30,7 @@ from .errors import (
     StoreUnavailableError,
 )
 from .settings import Settings
-from .types import Chunk
+from .types import Chunk, Scope
 
 # Chroma's own exceptions differ between embedded and HTTP mode; both are "store down".
 # HttpClient lets httpx's transport errors (connection refused, timeouts) through as is.
@@ -42,6 +43,36 @@ _STORE_ERRORS: tuple[type[BaseException], ...] = (
 )
 # A write this big fails on a disk about to fill up, not only on a disk already full.
 _PROBE_BYTES = 1 << 20
+Where = dict[str, Any]
+
+
+def chroma_where(scope: Scope, *, dates: bool = True) -> Where | None:
+    """Chroma's ``where`` for ``scope``: sources by ``$in``, dates by ``published_ts``
+    bounds (a chunk without the key fails them). ``dates=False`` leaves the dates out, for
+    a store whose vectors do not all carry their date yet."""
+    conditions: list[Where] = []
+    if scope.sources:
+        conditions.append({"source": {"$in": list(scope.sources)}})
+    low, high = scope.bounds() if dates else (None, None)
+    if low is not None:
+        conditions.append({"published_ts": {"$gte": low}})
+    if high is not None:
+        conditions.append({"published_ts": {"$lte": high}})
+    if len(conditions) > 1:  # Chroma's $and takes two conditions or more
+        return {"$and": conditions}
+    return conditions[0] if conditions else None
+
+
+def _metadata(chunk: Chunk) -> dict[str, str | float]:
+    metadata: dict[str, str | float] = {
+        "source": chunk.source,
+        "title": chunk.title or "",
+        "published": chunk.published or "",
+    }
+    # Chroma metadata has no null: an undated chunk has no key, and fails any date bound.
+    if (seconds := published_timestamp(chunk.published)) is not None:
+        metadata["published_ts"] = seconds
+    return metadata
 
 
 @cache
@@ -155,11 +186,7 @@ class VectorStore:
                 embedding=[float(x) for x in vec],
                 start_char_idx=c.start,
                 end_char_idx=c.end,
-                metadata={
-                    "source": c.source,
-                    "title": c.title or "",
-                    "published": c.published or "",
-                },
+                metadata=_metadata(c),
                 relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=c.doc_id)},
             )
             for c, vec in zip(chunks, vectors, strict=True)
@@ -177,6 +204,18 @@ class VectorStore:
         except _store_errors() as exc:
             raise self._failure("deleting from Chroma failed", exc) from exc
 
+    def set_published(self, published: dict[str, float]) -> None:
+        """Write ``published_ts`` into the metadata of existing vectors (chunk_id -> seconds);
+        Chroma merges the key into what each vector's metadata holds."""
+        ids = sorted(published)
+        try:
+            for batch in self._batches(ids):
+                self._collection.update(
+                    ids=list(batch), metadatas=[{"published_ts": published[i]} for i in batch]
+                )
+        except _store_errors() as exc:
+            raise self._failure("updating Chroma failed", exc) from exc
+
     def all_ids(self, page: int = 10000) -> set[str]:
         ids: set[str] = set()
         offset = 0
@@ -191,11 +230,9 @@ class VectorStore:
     def count(self) -> int:
         return int(self._collection.count())
 
-    def query(
-        self, vector: Matrix, k: int, sources: Sequence[str] | None = None
-    ) -> list[tuple[str, float]]:
-        """Nearest chunk ids with cosine distances, optionally only from ``sources``."""
-        where = {"source": {"$in": list(sources)}} if sources else None
+    def query(self, vector: Matrix, k: int, where: Where | None = None) -> list[tuple[str, float]]:
+        """Nearest chunk ids with cosine distances, optionally only those ``where`` admits
+        (see `chroma_where`)."""
         try:
             res = self._collection.query(
                 query_embeddings=[np.asarray(vector, dtype=np.float32)],

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Literal
+from datetime import date, datetime
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from .dates import bound_seconds, parse_bound
+from .errors import InputError
 
 Similarity = Callable[[str, Sequence[str]], list[float]]
 """Cosine similarity of one text (a question or a claim) to each of many (source sentences)."""
@@ -97,6 +101,52 @@ class DocumentInfo(_Record):
     published: str | None = None
     author: str | None = None
     url: str | None = None
+
+
+DocumentSort = Literal["source", "published", "title"]
+"""How documents are listed: by source path, newest first (undated last), or by title."""
+
+
+class Scope(_Record):
+    """Which articles a question may be answered from: some sources, a date range, or both.
+
+    ``since`` and ``until`` are dates or date-times (a time without a zone is UTC); a date
+    counts as its whole day, so ``until=2024-12-31`` includes that day. A date filter
+    leaves out every article whose publication date is unknown.
+    """
+
+    sources: list[str] | None = Field(default=None, description="Only these source paths.")
+    since: datetime | date | None = Field(default=None, description="Published on or after.")
+    until: datetime | date | None = Field(default=None, description="Published on or before.")
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _parsed(cls, value: object, info: ValidationInfo) -> object:
+        # pydantic would read "2024-12-31" as that day's midnight, not the whole day.
+        return parse_bound(value, str(info.field_name)) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        # An InputError, not a ValueError: pydantic passes it through, so an edge reports
+        # it as bad input (400, exit 2) whichever way the scope was made.
+        low, high = self.bounds()
+        if low is not None and high is not None and low > high:
+            raise InputError(f"since ({self.since}) is later than until ({self.until})")
+        return self
+
+    def bounds(self) -> tuple[float | None, float | None]:
+        """``since`` and ``until`` in seconds since the epoch (None where not given)."""
+        low = None if self.since is None else bound_seconds(self.since, end=False)
+        high = None if self.until is None else bound_seconds(self.until, end=True)
+        return low, high
+
+    @property
+    def dated(self) -> bool:
+        return self.since is not None or self.until is not None
+
+    @property
+    def everything(self) -> bool:
+        return not self.sources and not self.dated
 
 
 class IngestReport(BaseModel):

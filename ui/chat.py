@@ -24,7 +24,7 @@ from index.job_runner import JobRunner
 from rag.assistant import Assistant
 from rag.errors import RagError
 from rag.settings import GeneratorName, Settings
-from rag.types import Answer, ChatMessage
+from rag.types import Answer, ChatMessage, Scope
 
 from .chat_render import (
     ChatTurn,
@@ -82,10 +82,17 @@ class ChatPage:
         self._assistant = assistant
         self.settings = settings
 
-    def respond(
-        self, question: str, turns: list[ChatTurn], generator: str, top_k: float
+    def respond(  # noqa: PLR0917  (Gradio passes the inputs by position)
+        self,
+        question: str,
+        turns: list[ChatTurn],
+        generator: str,
+        top_k: float,
+        since: str = "",
+        until: str = "",
     ) -> Iterator[ChatUpdate]:
-        """Stream one answer into the transcript, then record the turn."""
+        """Stream one answer into the transcript, then record the turn; a date that is no
+        ISO date, or a since after the until, is shown as the answer's error."""
         question = question.strip()
         panel = sources_html(turns)
         if not question:
@@ -96,7 +103,10 @@ class ChatPage:
         # gr.skip(): leave the question box alone, the user may be typing the next one.
         answer: Answer | None = None
         try:
-            for partial, answer in self._stream(question, turns, _generator(generator), top_k):
+            scope = Scope(since=(since or "").strip() or None, until=(until or "").strip() or None)
+            for partial, answer in self._stream(
+                question, turns, _generator(generator), top_k, scope
+            ):
                 if answer is None:
                     yield [*shown, _bubble(streaming_html(partial))], turns, panel, gr.skip()
         except RagError as exc:
@@ -112,10 +122,11 @@ class ChatPage:
         turns: Sequence[ChatTurn],
         generator: GeneratorName | None,
         top_k: float,
+        scope: Scope,
     ) -> Iterator[tuple[str, Answer | None]]:
         """(text so far, None) per event, then ("", the final Answer)."""
         text = ""
-        events = self._assistant().stream(question, history(turns), int(top_k), generator)
+        events = self._assistant().stream(question, history(turns), int(top_k), generator, scope)
         for event in events:
             if event.event == "reading" and event.text:
                 yield f"*{event.text}…*", None  # replaced by the first verified text
@@ -181,6 +192,19 @@ def _settings_row(settings: Settings) -> tuple[gr.Radio, gr.Slider, gr.Button]:
     return generator, top_k, clear
 
 
+def _date_filter() -> tuple[gr.Textbox, gr.Textbox]:
+    with gr.Accordion("Filter by date", open=False, elem_id="rag-dates"):
+        with gr.Row():
+            since = gr.Textbox(
+                label="Published since", placeholder="2025-01-31", max_lines=1, elem_id="rag-since"
+            )
+            until = gr.Textbox(
+                label="Published until", placeholder="2025-12-31", max_lines=1, elem_id="rag-until"
+            )
+        gr.Markdown("ISO dates; articles of unknown date are left out while one is set.")
+    return since, until
+
+
 def _chat_tab(page: ChatPage, turns: gr.State) -> None:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
@@ -195,10 +219,11 @@ def _chat_tab(page: ChatPage, turns: gr.State) -> None:
                 )
                 ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
             generator, top_k, clear = _settings_row(page.settings)
+            since, until = _date_filter()
         with gr.Column(scale=2, elem_id="rag-sources-column"):
             gr.Markdown("#### Cited sources")
             panel = gr.HTML(sources_html([]), elem_id="rag-sources")
-    inputs = [question, turns, generator, top_k]
+    inputs = [question, turns, generator, top_k, since, until]
     outputs = [chatbot, turns, panel, question]
     for trigger in (question.submit, ask.click):
         trigger(

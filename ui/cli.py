@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from enum import StrEnum
+from enum import Enum, StrEnum
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -20,7 +20,7 @@ from evals.bench import bench_command
 from evals.cli import eval_command
 from rag.errors import RagError
 from rag.settings import GeneratorName, Settings, get_settings
-from rag.types import Answer, IngestReport
+from rag.types import Answer, IngestReport, Scope
 
 USAGE = """Ask questions about a folder of news articles; every answer cites the exact
 source sentences, or says the sources do not say.
@@ -74,21 +74,48 @@ def _corpus(settings: Settings):  # type: ignore[no-untyped-def]
     return Corpus(settings)
 
 
+def _print_report(result: IngestReport | RagError) -> None:
+    if isinstance(result, RagError):
+        err.print(f"[red]error:[/] {escape(str(result))}", highlight=False, soft_wrap=True)
+        return
+    for problem in result.skipped:
+        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    out.print(
+        f"{result.files_seen} files: {result.documents_added} added, "
+        f"{result.documents_changed} changed, {result.documents_unchanged} unchanged, "
+        f"{result.documents_removed} removed; "
+        f"{result.chunks_added} chunks added, {result.chunks_removed} removed, "
+        f"{result.chunks_embedded} embedded in {result.seconds:.1f}s",
+        highlight=False,
+    )
+
+
 @app.command()
 def ingest(
     targets: Annotated[
         list[str] | None,
         typer.Argument(help="Files, folders, or http(s) URLs of web pages or RSS/Atom feeds."),
     ] = None,
+    *,
     feeds: Annotated[
         list[str] | None, typer.Option("--feed", help="A feed URL (repeatable): its entries.")
     ] = None,
     collection: CollectionOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove the documents of files gone from the folders.")
+    ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch", help="Then keep the index in step with the folders until Ctrl-C (prunes)."
+        ),
+    ] = False,
 ) -> None:
     """Ingest files or folders (.txt .md .html .pdf .jsonl), web pages and feeds; unchanged
     ones cost nothing. A URL is fetched from wherever it points: this is your own command."""
     from index.ingest import ingest_paths
+    from index.sync import watch_paths
     from index.web import ingest_url
 
     targets, feeds = targets or [], feeds or []
@@ -97,22 +124,24 @@ def ingest(
     corpus = _corpus(_settings(collection))
     urls = [t for t in targets if "://" in t]
     paths = [Path(t) for t in targets if "://" not in t]
-    reports = [ingest_paths(corpus, paths)] if paths else []
+    if watch:
+        if urls or feeds or not paths:
+            raise typer.BadParameter("--watch follows folders and files, not URLs")
+        return watch_paths(corpus, paths, _print_report)
+    reports = [ingest_paths(corpus, paths, prune=prune)] if paths else []
     reports += [ingest_url(corpus, url) for url in urls]
     reports += [ingest_url(corpus, url, feed=True) for url in feeds]
     report = _merged(reports)
     if as_json:
         print(report.model_dump_json(indent=2))
         return
-    for problem in report.skipped:
-        err.print(f"[yellow]skipped[/] {problem}", highlight=False)
-    out.print(
-        f"{report.files_seen} files: {report.documents_added} added, "
-        f"{report.documents_changed} changed, {report.documents_unchanged} unchanged; "
-        f"{report.chunks_added} chunks added, {report.chunks_removed} removed, "
-        f"{report.chunks_embedded} embedded in {report.seconds:.1f}s",
-        highlight=False,
-    )
+    _print_report(report)
+
+
+class DocsSort(Enum):  # not a StrEnum: a member "title" would hide str.title
+    source = "source"
+    published = "published"
+    title = "title"
 
 
 def _merged(reports: list[IngestReport]) -> IngestReport:
@@ -131,25 +160,31 @@ def _merged(reports: list[IngestReport]) -> IngestReport:
 def docs_list(
     collection: CollectionOpt = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    sort: Annotated[
+        DocsSort, typer.Option(help="published: newest first, the undated last.")
+    ] = DocsSort.source,
 ) -> None:
-    """List ingested documents: id, source, title, chunks, ingested.
+    """List ingested documents: id, source, title, chunks, published, ingested.
 
     On a terminal, a table; in a pipe or a file, one tab-separated line per document
     with every value whole, for grep and cut.
     """
-    docs = _corpus(_settings(collection)).manifest.documents()
+    docs = _corpus(_settings(collection)).manifest.documents(sort.value)
     if as_json:
         print(json.dumps([d.model_dump() for d in docs], indent=2, ensure_ascii=False))
         return
+    rows = [
+        (d.doc_id, d.source, d.title or "", str(d.chunks), d.published or "", d.ingested_at)
+        for d in docs
+    ]
     if not sys.stdout.isatty():
-        for d in docs:
-            values = (d.doc_id, d.source, d.title or "", str(d.chunks), d.ingested_at)
+        for values in rows:
             # A tab or newline inside a title would split its record.
-            print("\t".join(" ".join(str(v).split()) for v in values))
+            print("\t".join(" ".join(v.split()) for v in values))
         return
-    table = Table("id", "source", "title", "chunks", "ingested")
-    for d in docs:
-        table.add_row(d.doc_id, d.source, (d.title or "")[:60], str(d.chunks), d.ingested_at)
+    table = Table("id", "source", "title", "chunks", "published", "ingested")
+    for doc_id, source, title, chunks, published, ingested in rows:
+        table.add_row(doc_id, source, title[:60], chunks, published, ingested)
     out.print(table)
 
 
@@ -196,14 +231,26 @@ def ask(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Print text as it is verified.")] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles published on or after (2025-01-31).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Only articles published on or before (a date: all of it).")
+    ] = None,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", help="Only this document (repeatable).")
+    ] = None,
 ) -> None:
-    """Answer a question with citations to the ingested articles."""
+    """Answer a question with citations to the ingested articles.
+
+    A date filter leaves out the articles whose publication date is unknown."""
     from rag.assistant import Assistant
 
+    scope = Scope(sources=source or None, since=since, until=until)
     assistant = Assistant(_settings(collection))
     try:
         if stream and not as_json:
-            for event in assistant.stream(question, top_k=top_k, generator=generator):
+            for event in assistant.stream(question, top_k=top_k, generator=generator, scope=scope):
                 if event.event == "reading" and event.text:
                     err.print(f"{event.text}…", style="dim", highlight=False)
                 elif event.event == "token" and event.text:
@@ -212,7 +259,7 @@ def ask(
                     out.print()
                     _print_answer(event.answer.model_copy(update={"answer": ""}))
             return
-        answer = assistant.ask(question, top_k=top_k, generator=generator)
+        answer = assistant.ask(question, top_k=top_k, generator=generator, scope=scope)
     finally:
         assistant.close()
     if as_json:

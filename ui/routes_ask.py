@@ -28,12 +28,12 @@ def _options(body: AskRequest) -> dict[str, Any]:
         "history": body.history,
         "top_k": body.top_k,
         "generator": body.generator,
-        "sources": body.sources,
+        "scope": body.scope(),
     }
 
 
-async def _events(request: Request, question: str, body: AskRequest) -> AsyncIterator[Event]:
-    events = request.app.state.assistant.stream(question, **_options(body))
+async def _events(request: Request, question: str, options: dict[str, Any]) -> AsyncIterator[Event]:
+    events = request.app.state.assistant.stream(question, **options)
     async for event in guarded(events, request.app.state.settings.request_timeout_s):
         if isinstance(event, StreamFailure):
             yield sse_data({"message": event.message}, "error")
@@ -55,9 +55,10 @@ async def ask(
 ) -> Answer | EventSourceResponse:
     """Answer a question with verified citations."""
     question = clean_question(body.question)
+    options = _options(body)  # a bad filter is a 400, also before a stream starts
     if stream or "text/event-stream" in request.headers.get("accept", ""):
         ping_s = request.app.state.settings.sse_ping_s
-        return event_stream(_events(request, question, body), ping_s)
-    answer: Answer = await run_blocking(request.app.state.assistant.ask, question, **_options(body))
+        return event_stream(_events(request, question, options), ping_s)
+    answer: Answer = await run_blocking(request.app.state.assistant.ask, question, **options)
     request.app.state.telemetry.observe_timings(answer.timings_ms)
     return answer

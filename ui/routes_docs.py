@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from index.ingest import delete_documents, ingest_upload
-from rag.types import DocumentInfo, IngestReport
+from rag.types import DocumentInfo, DocumentSort, IngestReport
 
 from .blocking import run_blocking
 from .routes_jobs import ACCEPTED_RESPONSE, accepted
@@ -63,10 +63,11 @@ def upload_body_limits(max_file_mb: float, max_files: int) -> dict[str, int]:
 
 
 @router.get("/documents", response_model=list[DocumentInfo], responses=error_responses(503))
-async def list_documents(request: Request) -> list[DocumentInfo]:
-    """Every ingested document with its chunk count."""
+async def list_documents(request: Request, sort: DocumentSort = "source") -> list[DocumentInfo]:
+    """Every ingested document with its chunk count; ``sort=published`` lists the newest
+    first and the undated last."""
     docs: list[DocumentInfo] = await run_blocking(
-        request.app.state.assistant.corpus.manifest.documents
+        request.app.state.assistant.corpus.manifest.documents, sort
     )
     return docs
 

@@ -143,7 +143,7 @@ async def _stream(
     chunk, sent, cutoff = _Chunks(body.model), [], Cutoff(body.max_tokens, body.stop)
     yield chunk({"role": "assistant", "content": ""})
     events = request.app.state.assistant.stream(
-        question, history=history, top_k=body.top_k, options=options
+        question, history=history, top_k=body.top_k, scope=body.scope(), options=options
     )
     async for event in guarded(events, request.app.state.settings.request_timeout_s):
         if isinstance(event, StreamFailure):
@@ -192,7 +192,7 @@ async def chat_completions(
     """OpenAI chat completion whose answer is grounded in the ingested articles."""
     _refuse_unsupported(body)
     question, history = _split(body)
-    options = _options(body)
+    options, scope = _options(body), body.scope()
     if body.stream:
         ping_s = request.app.state.settings.sse_ping_s
         return event_stream(_stream(request, question, history, body, options), ping_s)
@@ -201,6 +201,7 @@ async def chat_completions(
         question,
         history=history,
         top_k=body.top_k,
+        scope=scope,
         options=options,
     )
     request.app.state.telemetry.observe_timings(answer.timings_ms)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
+from rag.dates import parse_bound
 from rag.errors import InputError
-from rag.types import ChatMessage, Citation
+from rag.types import ChatMessage, Citation, Scope
 
 MAX_QUESTION_CHARS = 4000
 MAX_HISTORY = 20
@@ -57,7 +59,45 @@ class HistoryTurn(ChatMessage):
     content: MessageText
 
 
-class AskRequest(BaseModel):
+def _date_bound(value: Any, info: ValidationInfo) -> Any:
+    # Read here, not by pydantic, which takes "2024-12-31" for that day's midnight and a
+    # number for a timestamp: the schema says a date string.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"{info.field_name} must be an ISO date string")
+    try:
+        return parse_bound(value, str(info.field_name))
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
+DateBound = Annotated[datetime | date, BeforeValidator(_date_bound)]
+
+
+class Scoped(BaseModel):
+    """The fields that narrow what a question is answered from (`rag.types.Scope`)."""
+
+    sources: list[str] | None = Field(
+        default=None, max_length=100, description="Only search these documents (source paths)."
+    )
+    since: DateBound | None = Field(
+        default=None,
+        description="Only articles published on or after this ISO date or date-time "
+        "(a time without a zone is UTC); articles of unknown date are left out.",
+    )
+    until: DateBound | None = Field(
+        default=None,
+        description="Only articles published on or before this ISO date (all of that day) "
+        "or date-time; articles of unknown date are left out.",
+    )
+
+    def scope(self) -> Scope:
+        """The filter; an InputError (400) when ``since`` is later than ``until``."""
+        return Scope(sources=self.sources, since=self.since, until=self.until)
+
+
+class AskRequest(Scoped):
     model_config = ConfigDict(extra="forbid")
 
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
@@ -65,9 +105,6 @@ class AskRequest(BaseModel):
     top_k: TopK | None = None
     generator: GeneratorField | None = Field(
         default=None, description="Overrides RAG_LLM for this question."
-    )
-    sources: list[str] | None = Field(
-        default=None, max_length=100, description="Only search these documents (source paths)."
     )
 
 
@@ -188,9 +225,11 @@ StopWords = Annotated[
 ]
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(Scoped):
     """OpenAI's chat request. Fields the assistant cannot honour get a 400 naming them
-    (see `unsupported`); other unknown fields (user, seed, metadata...) are ignored."""
+    (see `unsupported`); other unknown fields (user, seed, metadata...) are ignored.
+    ``sources``, ``since`` and ``until`` are this server's own (the official client sends
+    them with ``extra_body``)."""
 
     model_config = ConfigDict(extra="allow")
 

@@ -116,6 +116,7 @@ def test_docs_list_in_a_pipe_prints_whole_tab_separated_values(ingested: Path) -
             d["source"],
             " ".join((d["title"] or "").split()),
             str(d["chunks"]),
+            d["published"] or "",
             d["ingested_at"],
         ]
         for d in as_json

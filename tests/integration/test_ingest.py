@@ -15,6 +15,7 @@ from rag.embedders import Embedder, Matrix
 from rag.errors import IndexLockedError, NotFoundError
 from rag.retrieval import HybridRetriever
 from rag.settings import Settings
+from rag.types import Scope
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +97,9 @@ def test_vector_query_finds_the_right_article(
     assert top.source == "001_a4b0b9614c74e4e8.txt" and "Rudenko" in top.text
     hits = HybridRetriever(corpus).retrieve(QUESTION, top_k=3)
     assert hits[0].chunk.source == "001_a4b0b9614c74e4e8.txt"
-    only = HybridRetriever(corpus).retrieve(QUESTION, 3, sources=["000_aff0d55bc72581f4.txt"])
+    only = HybridRetriever(corpus).retrieve(
+        QUESTION, 3, Scope(sources=["000_aff0d55bc72581f4.txt"])
+    )
     assert only and {h.chunk.source for h in only} == {"000_aff0d55bc72581f4.txt"}
 
 

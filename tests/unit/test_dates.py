@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from index.dates import day_bounds, normalise_published, published_timestamp
+from index.dates import normalise_published
+from rag.dates import day_bounds, published_timestamp
 
 pytestmark = pytest.mark.unit
 
