@@ -24,6 +24,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, Field
 
 from rag.errors import NotFoundError, StorageError
+from rag.sqlite_file import open_shared
 from rag.types import IngestReport
 
 JobKind = Literal["files", "url", "feed"]
@@ -121,14 +122,7 @@ class JobStore:
     def __init__(self, path: Path) -> None:
         self._path = path
         self.owners_dir = path.parent / "job-owners"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StorageError(f"cannot open the job store {path}: {exc}") from exc
+        self._db = open_shared(path, _SCHEMA, "the job store")
         self._lock = threading.Lock()
 
     @contextmanager

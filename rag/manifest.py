@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .dates import published_timestamp
 from .errors import StorageError
+from .sqlite_file import open_shared
 from .types import Article, Chunk, DocumentInfo, DocumentSort, Scope
 
 # published_ts: seconds since the epoch (NULL when the date is unknown); root: the folder
@@ -61,14 +62,7 @@ class Manifest:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA busy_timeout=10000")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
-            raise StorageError(f"cannot open manifest {path}: {exc}") from exc
+        self._db = open_shared(path, _SCHEMA, "manifest")
         self._lock = threading.RLock()
         self._migrate()
 
