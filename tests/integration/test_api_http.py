@@ -241,7 +241,8 @@ def test_bad_uploads_are_refused(
 
 
 def test_upload_without_a_file(client: httpx.Client) -> None:
-    assert_api_error(client.post("/v1/documents", data={"note": "no file"}), 422, "file")
+    response = client.post("/v1/documents", data={"note": "no file"})
+    assert_api_error(response, 400, "no file: send a 'file' part")
 
 
 def test_unknown_routes_and_methods(client: httpx.Client) -> None:
