@@ -47,6 +47,23 @@ def rag_env(data_dir: Path, extra: Mapping[str, str] | None = None) -> dict[str,
     return {**env, "RAG_DATA_DIR": str(data_dir), "RAG_LLM": "extractive", **(extra or {})}
 
 
+def run_rag(
+    *args: str, data_dir: Path, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`rag ARGS` as a shell runs it, on ``data_dir`` (also its working directory: Settings
+    would read a .env file from there), with the extractive generator unless ``env`` says."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [RAG, *args],
+        check=False,
+        env=rag_env(data_dir, env),
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT_S,
+    )
+
+
 def ingest_samples(data_dir: Path, extra_env: Mapping[str, str] | None = None) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     # cwd is the data folder: Settings would read a .env file from the working directory.

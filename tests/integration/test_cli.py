@@ -5,14 +5,13 @@ the exit status."""
 from __future__ import annotations
 
 import json
-import subprocess
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.api_server import RAG, START_TIMEOUT_S, ingest_samples, rag_env
+from tests.api_server import ingest_samples, run_rag
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.integration
@@ -36,21 +35,6 @@ evals.bench.run_bench = _bench
 """
 
 
-def _rag(
-    *args: str, data_dir: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [RAG, *args],
-        check=False,
-        env=rag_env(data_dir, env),
-        cwd=data_dir,
-        capture_output=True,
-        text=True,
-        timeout=START_TIMEOUT_S,
-    )
-
-
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("cli") / "data"
@@ -62,7 +46,7 @@ def test_a_failed_soak_exits_non_zero(tmp_path: Path) -> None:
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "sitecustomize.py").write_text(_FAILED_SOAK, encoding="utf-8")
     out = tmp_path / "bench.json"
-    done = _rag(
+    done = run_rag(
         "bench", "--quick", "--soak", "12", "--json", str(out),
         data_dir=tmp_path / "data", env={"PYTHONPATH": f"{tmp_path / 'site'}:{ROOT}"},
     )  # fmt: skip
@@ -83,31 +67,31 @@ def test_a_failed_soak_exits_non_zero(tmp_path: Path) -> None:
 def test_failing_commands_exit_with_their_code(
     ingested: Path, args: list[str], code: int, message: str
 ) -> None:
-    done = _rag(*args, data_dir=ingested)
+    done = run_rag(*args, data_dir=ingested)
     assert done.returncode == code, done.stdout + done.stderr
     assert message in " ".join(done.stderr.split()), done.stderr
 
 
 def test_version(tmp_path: Path) -> None:
-    done = _rag("--version", data_dir=tmp_path)
+    done = run_rag("--version", data_dir=tmp_path)
     assert done.returncode == 0 and done.stdout == f"rag (news-rag) {version('news-rag')}\n"
 
 
 def test_help_is_for_users_and_names_the_choices(tmp_path: Path) -> None:
-    top = _rag("--help", data_dir=tmp_path)
+    top = run_rag("--help", data_dir=tmp_path)
     assert top.returncode == 0
     assert "Ask questions about a folder of news articles" in top.stdout
     assert "9 an eval quality gate failed" in " ".join(top.stdout.split())
     assert "Expected failures become" not in top.stdout
-    server = _rag("llm-server", "--help", data_dir=tmp_path)
+    server = run_rag("llm-server", "--help", data_dir=tmp_path)
     assert server.returncode == 0 and "start|stop|status" in server.stdout
 
 
 def test_docs_list_in_a_pipe_prints_whole_tab_separated_values(ingested: Path) -> None:
-    listed = _rag("docs", "list", data_dir=ingested)
+    listed = run_rag("docs", "list", data_dir=ingested)
     assert listed.returncode == 0, listed.stderr
     as_json: list[dict[str, Any]] = json.loads(
-        _rag("docs", "list", "--json", data_dir=ingested).stdout
+        run_rag("docs", "list", "--json", data_dir=ingested).stdout
     )
     rows = [line.split("\t") for line in listed.stdout.splitlines()]
     expected = [

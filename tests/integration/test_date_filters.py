@@ -8,7 +8,6 @@ article of its time, and never the undated one."""
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from rag.embedders import Embedder
 from rag.errors import InputError
 from rag.settings import Settings
 from rag.types import Answer, Scope
-from tests.api_server import RAG, START_TIMEOUT_S, assert_api_error, copy_index, rag_env, serve
+from tests.api_server import assert_api_error, copy_index, run_rag, serve
 
 pytestmark = pytest.mark.integration
 
@@ -107,39 +106,28 @@ def test_vectors_carry_their_date_only_when_it_is_known(corpus: Corpus) -> None:
 # --- the same through the CLI and the HTTP API -----------------------------------------
 
 
-def _rag(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [RAG, *args],
-        env=rag_env(data_dir),
-        cwd=data_dir,
-        capture_output=True,
-        text=True,
-        timeout=START_TIMEOUT_S,
-        check=False,
-    )
-
-
 @pytest.fixture(scope="module")
 def cli_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("harbour-cli")
     data_dir = root / "data"
     data_dir.mkdir()
-    done = _rag(data_dir, "ingest", str(write_harbour(root / "articles")))
+    done = run_rag("ingest", str(write_harbour(root / "articles")), data_dir=data_dir)
     assert done.returncode == 0, done.stderr
     return data_dir
 
 
 def test_rag_ask_filters_by_date_and_source(cli_index: Path) -> None:
-    newer = _rag(cli_index, "ask", QUESTION, "--since", "2025-01-01", "--json")
+    newer = run_rag("ask", QUESTION, "--since", "2025-01-01", "--json", data_dir=cli_index)
     assert newer.returncode == 0, newer.stderr
     assert _cited(json.loads(newer.stdout)) == {NEW}
-    older = _rag(
-        cli_index, "ask", QUESTION, "--until", "2024-12-31",
+    older = run_rag(
+        "ask", QUESTION, "--until", "2024-12-31",
         "--source", OLD, "--source", UNDATED, "--json",
+        data_dir=cli_index,
     )  # fmt: skip
     assert older.returncode == 0, older.stderr
     assert _cited(json.loads(older.stdout)) == {OLD}
-    printed = _rag(cli_index, "ask", QUESTION, "--since", "2025-01-01")
+    printed = run_rag("ask", QUESTION, "--since", "2025-01-01", data_dir=cli_index)
     assert "published 2025-06-01" in printed.stdout
 
 
@@ -151,13 +139,13 @@ def test_rag_ask_filters_by_date_and_source(cli_index: Path) -> None:
     ],
 )
 def test_rag_ask_refuses_a_bad_date_range(cli_index: Path, args: list[str], message: str) -> None:
-    done = _rag(cli_index, "ask", QUESTION, *args)
+    done = run_rag("ask", QUESTION, *args, data_dir=cli_index)
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and "Traceback" not in done.stderr
 
 
 def test_docs_list_sorts_newest_first_and_undated_last(cli_index: Path) -> None:
-    done = _rag(cli_index, "docs", "list", "--sort", "published", "--json")
+    done = run_rag("docs", "list", "--sort", "published", "--json", data_dir=cli_index)
     listed = json.loads(done.stdout)
     assert [d["source"] for d in listed] == [NEW, OLD, UNDATED]
     assert [d["published"] for d in listed] == ["2025-06-01", "2023-02-01", None]
