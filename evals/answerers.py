@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, get_args
 
 import httpx
 from pydantic import ValidationError
@@ -13,21 +13,20 @@ from pydantic import ValidationError
 from evals.gold import GoldItem
 from evals.runner import Answerer, Outcome, SourceTexts
 from rag.errors import InputError, RagError
-from rag.settings import Settings
+from rag.settings import GeneratorName, Settings
 from rag.types import Answer
 
 if TYPE_CHECKING:
-    from rag.assistant import Assistant
-    from rag.corpus import Corpus
+    from rag.pipeline import Assistant
+    from rag.retrieval.corpus import Corpus
 
-CoreGenerator = Literal["local", "openai", "extractive"]
-CORE_GENERATORS: tuple[CoreGenerator, ...] = ("local", "openai", "extractive")
+CORE_GENERATORS: tuple[GeneratorName, ...] = get_args(GeneratorName)
 LLAMAINDEX = "llamaindex-default"
 GENERATORS = (*CORE_GENERATORS, LLAMAINDEX)
 Answerers = dict[str, Answerer]
 
 
-def as_core(name: str) -> CoreGenerator:
+def as_core(name: str) -> GeneratorName:
     """``name`` as one of the assistant's own generators; InputError for anything else."""
     for generator in CORE_GENERATORS:
         if generator == name:
@@ -36,7 +35,7 @@ def as_core(name: str) -> CoreGenerator:
 
 
 def assistant_answerer(
-    assistant: Assistant, generator: CoreGenerator, top_k: int | None
+    assistant: Assistant, generator: GeneratorName, top_k: int | None
 ) -> Answerer:
     """Answers through ``Assistant.run``, which also exposes the retrieved hits."""
 
@@ -63,7 +62,7 @@ def local_answerers(
 
                 answerers[name] = llamaindex_answerer(corpus.settings, corpus, top_k)
                 continue
-            from rag.assistant import Assistant
+            from rag.pipeline import Assistant
 
             assistant = assistant or Assistant(corpus.settings, corpus=corpus)
             answerers[name] = assistant_answerer(assistant, as_core(name), top_k)
@@ -82,7 +81,7 @@ def ask_url(base_url: str) -> str:
 
 
 def api_answerer(
-    client: httpx.Client, base_url: str, generator: CoreGenerator, top_k: int | None
+    client: httpx.Client, base_url: str, generator: GeneratorName, top_k: int | None
 ) -> Answerer:
     """Posts each item to the server; it returns no hits, so retrieval is not judged."""
     url = ask_url(base_url)

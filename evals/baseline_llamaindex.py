@@ -18,9 +18,9 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from evals.gold import GoldItem
 from evals.runner import Answerer, Outcome
-from rag.corpus import Corpus
-from rag.embedders import as_llama_index
-from rag.llm_server import ensure_server
+from rag.adapters.embedders import as_llama_index
+from rag.adapters.llm_server import ensure_server
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from rag.types import Answer, Citation
 

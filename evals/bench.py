@@ -181,7 +181,7 @@ def _soak(api: RunningAPI, plan: BenchPlan, stages: Stages) -> dict[str, Any]:
 
 def _ingest_samples(settings: Settings, embedder: Any) -> None:
     from index.ingest import ingest_paths
-    from rag.corpus import Corpus
+    from rag.retrieval.corpus import Corpus
 
     corpus = Corpus(settings, embedder)
     try:
@@ -245,7 +245,7 @@ def run_bench(plan: BenchPlan, base: Settings) -> dict[str, Any]:
     """Every stage, in a temporary folder; the result is what `--json` writes."""
     from evals.bench_ingest import bench_ingest
     from evals.bench_web import bench_web
-    from rag.embedders import get_embedder
+    from rag.adapters.embedders import get_embedder
 
     embedder = get_embedder(base)
     with (

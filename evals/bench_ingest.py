@@ -13,8 +13,8 @@ from pathlib import Path
 
 from evals.synth import write_corpus
 from index.ingest import ingest_paths
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 
 

@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 
 from evals.bench_timing import percentiles
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
 from rag.generation.prompts import READER_SCHEMA, reader_messages
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from rag.types import ChatMessage
 
@@ -67,7 +67,7 @@ def answer_prompts(
     settings: Settings, embedder: Embedder, questions: Sequence[str]
 ) -> list[Messages]:
     """The reader's messages for ``questions``, as the `local` generator sends them."""
-    from rag.assistant import Assistant
+    from rag.pipeline import Assistant
 
     assistant = Assistant(settings, Corpus(settings, embedder))
     try:

@@ -19,12 +19,12 @@ from evals.answerers import assistant_answerer
 from evals.gold import GoldItem
 from evals.metrics import citation_correct
 from evals.runner import run_eval
-from rag.citations import citation_for
-from rag.corpus import Corpus
+from rag.grounding.citations import citation_for
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 
 if TYPE_CHECKING:
-    from rag.assistant import Assistant
+    from rag.pipeline import Assistant
 
 _NO_BUDGET = 100_000
 _TOKEN_SAMPLE = 10
@@ -45,7 +45,7 @@ def reader_curve(
     on_item: Callable[[], None] | None = None,
 ) -> list[dict[str, Any]]:
     """One row per N: N, the reader's mean candidate tokens, and CURVE_METRICS."""
-    from rag.assistant import Assistant
+    from rag.pipeline import Assistant
 
     corpus = Corpus(settings)
     rows: list[dict[str, Any]] = []
@@ -71,7 +71,7 @@ def reader_curve(
 
 def _candidate_tokens(assistant: Assistant, items: Sequence[GoldItem]) -> float:
     """Mean tokens of the candidate sentences the reader gets for ``items``."""
-    from rag.tokens import count_tokens
+    from rag.adapters.tokens import count_tokens
 
     sizes = []
     for item in items:
@@ -86,9 +86,9 @@ def evidence_recall(
 ) -> dict[str, float | None]:
     """For each N, the share of answerable ``items`` whose evidence is in the N best
     candidates (all sentences of the retrieved chunks, ranked as the reader gets them)."""
-    from rag.assistant import Assistant
-    from rag.extractive import analyse_for
     from rag.generation.candidates import ranked_candidates
+    from rag.pipeline import Assistant
+    from rag.turn import Evidence
 
     answerable = [item for item in items if item.answerable]
     assistant = Assistant(settings)
@@ -96,8 +96,7 @@ def evidence_recall(
     try:
         for item in answerable:
             hits = assistant.retriever.retrieve(item.question, settings.top_k)
-            parts = analyse_for(item.question, hits)
-            ranked = ranked_candidates(parts, hits, assistant.similarity)
+            ranked = ranked_candidates(Evidence.of(item.question, hits, assistant.similarity))
             manifest = assistant.corpus.manifest
             texts = {s: text for s in item.sources if (text := manifest.article_text(s))}
             found = (

@@ -22,9 +22,9 @@ from evals.bench_timing import own_peak_rss_mb, percentiles, time_each
 from evals.synth import generate
 from index.chunking import chunk_article
 from index.loaders import make_article
-from rag.corpus import Corpus
-from rag.embedders import Embedder, Matrix
-from rag.retrieval import HybridRetriever
+from rag.adapters.embedders import Embedder, Matrix
+from rag.retrieval.corpus import Corpus
+from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings
 from rag.types import Article, Chunk
 

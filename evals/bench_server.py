@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 
+from rag.adapters.llm_server import start_server
+from rag.adapters.local_model import reader_gguf
 from rag.errors import ConfigError, LLMUnavailableError
-from rag.llm_server import start_server
-from rag.local_model import reader_gguf
 from rag.settings import Settings
 
 _START_TIMEOUT_S = 240.0

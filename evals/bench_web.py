@@ -20,8 +20,8 @@ from evals.synth import article
 from index.fetch import Fetcher, FetchLimits
 from index.html import read_page, whole_page
 from index.web import ingest_url
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 
 _MENU = "<ul><li><a href='/news'>News</a></li><li><a href='/sport'>Sport</a></li></ul>"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from evals.gold import GoldItem
     from evals.results import EvalRun
     from evals.runner import Answerer, SourceTexts
-    from rag.corpus import Corpus
+    from rag.retrieval.corpus import Corpus
 
 DEFAULT_GOLD = Path(__file__).parent / "data" / "gold.jsonl"
 out = Console()
@@ -171,7 +171,7 @@ def evaluate(
 @contextmanager
 def open_corpus(settings: Settings, ingest: Sequence[Path]) -> Iterator[Corpus]:
     """The local corpus, after ingesting ``ingest``; an empty one is an error, not a 0 score."""
-    from rag.corpus import Corpus
+    from rag.retrieval.corpus import Corpus
 
     corpus = Corpus(settings)
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from rag.adapters.tokens import encode
 from rag.errors import ConfigError
-from rag.tokens import encode
 from rag.types import Article, Chunk
 
 from .ids import chunk_id_for

@@ -1,4 +1,4 @@
-"""Publication dates as a source writes them, read into ISO 8601 (``rag.dates`` turns
+"""Publication dates as a source writes them, read into ISO 8601 (``rag.language.dates`` turns
 those into the numbers filters compare)."""
 
 from __future__ import annotations

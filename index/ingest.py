@@ -19,9 +19,9 @@ from pathlib import Path, PureWindowsPath
 from filelock import FileLock, Timeout
 from tqdm import tqdm
 
-from rag.corpus import Corpus
 from rag.errors import IndexLockedError, LoaderError, NotFoundError, StorageError
-from rag.lexical import saved_generation
+from rag.retrieval.bm25 import saved_generation
+from rag.retrieval.corpus import Corpus
 from rag.types import Article, Chunk, IngestReport
 
 from .chunking import chunk_article

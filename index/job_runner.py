@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from rag.corpus import Corpus
 from rag.errors import IndexLockedError, InputError, RagError, StorageError
+from rag.retrieval.corpus import Corpus
 from rag.types import IngestReport
 
 from .ingest import Progress, ingest_paths, upload_source

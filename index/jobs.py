@@ -23,8 +23,8 @@ from typing import Literal
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, Field
 
+from rag.adapters.sqlite_file import open_shared
 from rag.errors import NotFoundError, StorageError
-from rag.sqlite_file import open_shared
 from rag.types import IngestReport
 
 JobKind = Literal["files", "url", "feed"]

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 
-from rag.corpus import Corpus
 from rag.errors import RagError
+from rag.retrieval.corpus import Corpus
 from rag.types import IngestReport
 
 from .ingest import ingest_paths

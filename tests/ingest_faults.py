@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from rag.corpus import Corpus
-from rag.embedders import Embedder
-from rag.lexical import LexicalIndex
+from rag.adapters.embedders import Embedder
+from rag.retrieval.bm25 import LexicalIndex
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from tests.api_server import QUESTION, RAG, rag_env
 

@@ -11,7 +11,7 @@ from fastapi_offline import FastAPIOffline
 
 import rag  # noqa: F401  (offline environment first)
 from index.job_runner import JobRunner
-from rag.assistant import Assistant
+from rag.pipeline import Assistant
 from rag.settings import Settings, get_settings
 
 from . import routes_ask, routes_docs, routes_jobs, routes_openai

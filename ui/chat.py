@@ -21,8 +21,8 @@ import gradio as gr
 from fastapi import FastAPI
 
 from index.job_runner import JobRunner
-from rag.assistant import Assistant
 from rag.errors import RagError
+from rag.pipeline import Assistant
 from rag.settings import GeneratorName, Settings
 from rag.types import Answer, ChatMessage, Scope
 

@@ -21,8 +21,8 @@ from index.ingest import delete_documents
 from index.job_runner import JobRunner
 from index.jobs import JobInfo
 from index.loaders import SUPPORTED_SUFFIXES
-from rag.assistant import Assistant
 from rag.errors import RagError
+from rag.pipeline import Assistant
 from rag.settings import Settings
 from rag.types import DocumentInfo, IngestReport
 

@@ -69,7 +69,7 @@ def _settings(collection: str | None = None) -> Settings:
 
 
 def _corpus(settings: Settings):  # type: ignore[no-untyped-def]
-    from rag.corpus import Corpus
+    from rag.retrieval.corpus import Corpus
 
     return Corpus(settings)
 
@@ -227,7 +227,7 @@ def ask(
     collection: CollectionOpt = None,
     top_k: Annotated[int | None, typer.Option("--top-k", min=1, max=50)] = None,
     generator: Annotated[
-        GeneratorName | None, typer.Option(help="local, openai, extractive.")
+        GeneratorName | None, typer.Option(help="The generator (default: RAG_LLM).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
     stream: Annotated[bool, typer.Option("--stream", help="Print text as it is verified.")] = False,
@@ -244,7 +244,7 @@ def ask(
     """Answer a question with citations to the ingested articles.
 
     A date filter leaves out the articles whose publication date is unknown."""
-    from rag.assistant import Assistant
+    from rag.pipeline import Assistant
 
     scope = Scope(sources=source or None, since=since, until=until)
     assistant = Assistant(_settings(collection))
@@ -279,7 +279,7 @@ def llm_server(
     action: Annotated[LLMServerAction, typer.Argument(help="What to do.")] = LLMServerAction.start,
 ) -> None:
     """Start, stop or inspect the managed local LLM server (llama.cpp, the bundled Qwen)."""
-    from rag.llm_server import ensure_server, server_status, stop_server
+    from rag.adapters.llm_server import ensure_server, server_status, stop_server
 
     settings = get_settings()
     if action is LLMServerAction.start:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from rag.tokens import encode, token_encoding
+from rag.adapters.tokens import encode, token_encoding
 
 FinishReason = Literal["stop", "length"]
 

@@ -15,9 +15,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse
 
-from rag.citations import parse_markers
+from rag.adapters.tokens import count_tokens
 from rag.errors import InputError, NotFoundError
-from rag.tokens import count_tokens
+from rag.grounding.citations import parse_markers
 from rag.types import MAX_INSTRUCTIONS_CHARS, Answer, CallerOptions, ChatMessage, Citation
 
 from .blocking import run_blocking

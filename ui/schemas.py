@@ -8,8 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo
 
-from rag.dates import parse_bound
 from rag.errors import InputError
+from rag.language.dates import parse_bound
+from rag.settings import GeneratorName
 from rag.types import ChatMessage, Citation, Scope
 
 MAX_QUESTION_CHARS = 4000
@@ -22,7 +23,6 @@ MAX_TOP_K = 50
 MAX_JSON_BODY_BYTES = 2 * 1024 * 1024
 # Longer URLs than browsers and most servers take are no news page.
 MAX_URL_CHARS = 2048
-GeneratorField = Literal["local", "openai", "extractive"]
 MessageText = Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
 
 
@@ -103,7 +103,7 @@ class AskRequest(Scoped):
     question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS, pattern=NOT_BLANK)
     history: list[HistoryTurn] = Field(default_factory=list, max_length=MAX_HISTORY)
     top_k: TopK | None = None
-    generator: GeneratorField | None = Field(
+    generator: GeneratorName | None = Field(
         default=None, description="Overrides RAG_LLM for this question."
     )
 

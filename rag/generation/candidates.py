@@ -17,12 +17,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..extractive import ScoredSentence, rank_sentences
-from ..question import Question
-from ..refusal import is_prompt_injection
-from ..sentences import SourceSentence
-from ..tokens import count_tokens
-from ..types import Hit, Similarity
+from ..adapters.tokens import count_tokens
+from ..grounding.ranking import ScoredSentence
+from ..grounding.refusal import is_prompt_injection
+from ..language.sentences import SourceSentence
+from ..turn import Evidence
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +35,16 @@ class Candidates:
         return self.numbered[n - 1][1] if 1 <= n <= len(self.numbered) else None
 
 
-def ranked_candidates(
-    parts: Sequence[Question], hits: Sequence[Hit], similarity: Similarity | None
-) -> list[ScoredSentence]:
-    """Every sentence of ``hits``, best first, scored by its best part of the question
-    (``parts``: the question analysed once, by ``rag.extractive.analyse_for``)."""
+def candidates_for(evidence: Evidence, max_sentences: int, budget_tokens: int) -> Candidates:
+    """The numbered sentences a reader gets for one turn."""
+    return select_candidates(ranked_candidates(evidence), max_sentences, budget_tokens)
+
+
+def ranked_candidates(evidence: Evidence) -> list[ScoredSentence]:
+    """Every sentence of the hits, best first, scored by its best part of the question."""
     best: dict[str, ScoredSentence] = {}
-    for part in parts:
-        for item in rank_sentences(part, hits, similarity):
+    for part in range(len(evidence.parts)):
+        for item in evidence.ranked(part):
             text = " ".join(item.sentence.text.split())
             if is_prompt_injection(text):
                 continue

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..citations import parse_markers
-from ..sentences import SourceSentence
+from ..grounding.citations import parse_markers
+from ..language.sentences import SourceSentence
 from ..types import ChatMessage
 
 REFUSAL = "The sources do not say."

@@ -14,13 +14,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..citations import Grounded, citation_for, with_markers
+from ..adapters.openai_client import LLMClient
 from ..errors import LLMUnavailableError
 from ..grounding.answer_check import Verdict, check_answer, recite
+from ..grounding.citations import Grounded, citation_for, with_markers
 from ..grounding.topic import ArticleText, Topic
-from ..llm import LLMClient
-from ..question import Question
-from ..sentences import SourceSentence
+from ..language.question import Question
+from ..language.sentences import SourceSentence
 from ..types import CallerOptions
 from .candidates import Candidates
 from .prompts import READER_SCHEMA, ReaderReply, parse_reply, reader_messages

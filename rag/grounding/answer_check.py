@@ -6,7 +6,7 @@ unanswerable questions refused). So refusal comes from here. An answer stands on
 
 - it cites candidates, and says something the question does not;
 - every number and every name it states occurs in its cited sentences or in the question
-  (inflection and transliteration allowed, ``rag.facts.mentions``): a wrong figure or a
+  (inflection and transliteration allowed, ``rag.language.values.mentions``): a wrong figure or a
   name from another article is the commonest invention;
 - most of its own words (those not taken from the question) come from the cited
   sentences (GROUNDED_SHARE): an invented claim brings words of its own;
@@ -14,7 +14,7 @@ unanswerable questions refused). So refusal comes from here. An answer stands on
   Spain?" when the article lists Italy and Japan; "…in 2003?" when it gives 2004) is
   answered from a sentence about something else, and this is where it shows;
 - it is of the kind asked for: a time for "when", a number for "how many", money or a
-  share for "how much" (``rag.question``'s answer typing).
+  share for "how much" (``rag.language.question``'s answer typing).
 - given the articles the reader was shown, the cited ones are about the question
   (``rag.grounding.topic``): an answer copied from a story on something else is dropped.
 
@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ..facts import has_value, mentions, proper_words, values, words
-from ..overlap import ENGLISH_STOPWORDS, STOPWORDS, content_terms, covers, is_cyrillic
-from ..question import ANSWER_VALUES, Question
-from ..sentences import SourceSentence
+from ..language.question import ANSWER_VALUES, Question
+from ..language.sentences import SourceSentence
+from ..language.terms import ENGLISH_STOPWORDS, STOPWORDS, content_terms, covers, is_cyrillic
+from ..language.values import has_value, mentions, proper_words, values, words
 from .topic import ArticleText, Topic
 
 # Share of the answer's new content words that its cited sentences must contain. With the

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from ..overlap import content_terms, coverage, idf_weights
-from ..sentences import split_sentences
+from ..language.sentences import split_sentences
+from ..language.terms import content_terms, coverage, idf_weights
 
 ArticleText = Callable[[str], str | None]
 

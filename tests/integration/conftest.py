@@ -2,7 +2,7 @@
 
 `llm_server` serves the bundled reader, Qwen2.5-Coder-1.5B-Instruct, the `local`
 generator's model; `chat_llm_server` serves SmolLM2-135M-Instruct, a second, cheap chat
-server for protocol tests and the `openai` generator. Both run through `rag.llm_server`,
+server for protocol tests and the `openai` generator. Both run through `rag.adapters.llm_server`,
 the code the product uses, with logs and pidfiles in a temporary data folder. The
 assembled reader GGUF (1.1 GB) is cached in the checkout's ``data/models`` (git-ignored),
 the same place `rag` uses by default, so it is built once per checkout, not per run.
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.llm_server import smollm2_gguf, start_server
-from rag.local_model import reader_gguf
+from rag.adapters.llm_server import smollm2_gguf, start_server
+from rag.adapters.local_model import reader_gguf
 from rag.settings import Settings
 from tests.api_server import sample_index
 from tests.conftest import ROOT, free_port

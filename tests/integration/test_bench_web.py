@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from evals.bench_web import bench_web
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
 from rag.settings import Settings
 
 pytestmark = pytest.mark.integration

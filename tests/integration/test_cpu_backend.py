@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cpu_backend import EXCLUDED, library_dir, variant_files, variant_name
+from rag.adapters.cpu_backend import EXCLUDED, library_dir, variant_files, variant_name
 
 pytestmark = [
     pytest.mark.integration,
@@ -74,7 +74,8 @@ def test_avx512_only_in_avx512_variants_and_amx_only_in_excluded_ones() -> None:
 
 def test_a_process_loads_one_variant_the_best_this_cpu_can_run() -> None:
     probe = (
-        "import json; from rag.cpu_backend import load_best; from rag import procinfo;"
+        "import json; from rag.adapters.cpu_backend import load_best;"
+        "from rag.adapters import procinfo;"
         "import os; b = load_best();"
         "maps = [p.name for p in procinfo.mapped_files(os.getpid()) if 'ggml-cpu-' in p.name];"
         "print(json.dumps({'name': b.name, 'score': b.score, 'mapped': maps}))"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from index.ingest import ingest_paths
-from rag.corpus import Corpus
-from rag.embedders import Embedder
-from rag.lexical import LexicalIndex
-from rag.retrieval import HybridRetriever
+from rag.adapters.embedders import Embedder
+from rag.retrieval.bm25 import LexicalIndex
+from rag.retrieval.corpus import Corpus
+from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings
 from tests.ingest_faults import synthetic_folder
 

@@ -16,10 +16,10 @@ import httpx
 import openai
 import pytest
 
-from rag.assistant import Assistant
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
 from rag.errors import InputError
+from rag.pipeline import Assistant
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from rag.types import Answer, Scope
 from tests.api_server import assert_api_error, copy_index, run_rag, serve

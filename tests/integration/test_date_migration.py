@@ -11,10 +11,10 @@ import pytest
 
 from index.dates import normalise_published
 from index.ingest import ingest_paths
-from rag.corpus import Corpus
-from rag.embedders import Embedder
-from rag.manifest import Manifest
-from rag.retrieval import HybridRetriever
+from rag.adapters.embedders import Embedder
+from rag.adapters.manifest import Manifest
+from rag.retrieval.corpus import Corpus
+from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings
 from rag.types import Scope
 from tests.integration.test_date_filters import (

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from index.ingest import ingest_paths
-from rag.corpus import Corpus
-from rag.embedders import Embedder, OpenAIEmbedder, build_embedder
+from rag.adapters.embedders import Embedder, OpenAIEmbedder, build_embedder
 from rag.errors import EmbedderMismatchError
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from tests.conftest import free_port, wait_http
 

@@ -18,8 +18,8 @@ from evals.gold import load_gold
 from evals.results import EvalRun, load_runs, write_runs
 from evals.runner import run_eval
 from index.ingest import ingest_paths
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from tests.conftest import ROOT, free_port, wait_http
 

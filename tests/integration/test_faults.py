@@ -22,10 +22,10 @@ import httpx
 import openai
 import pytest
 
-from rag.embedders import Embedder
+from rag.adapters.chroma_store import VectorStore
+from rag.adapters.embedders import Embedder
 from rag.generation.prompts import READER_SYSTEM
 from rag.settings import Settings
-from rag.store import VectorStore
 from tests.api_server import QUESTION, ServedAPI, copy_index, ingest_samples, serve
 from tests.conftest import free_port, wait_http
 from tests.fault_proxy import BAD_MODES, FaultProxy, Mode

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.conflicts import detect_conflicts
-from rag.embedders import Embedder, Matrix
-from rag.extractive import answering_sentences, extractive_answer
-from rag.refusal import should_refuse
+from rag.adapters.embedders import Embedder, Matrix
+from rag.generation.extractive import answering_sentences, extractive_answer
+from rag.grounding.conflicts import detect_conflicts
+from rag.grounding.refusal import should_refuse
+from rag.turn import Evidence
 from rag.types import Chunk, Hit
 from tests.paragraph_hits import as_hits, paragraph_chunks, read_article, sample_articles
 
@@ -72,7 +73,7 @@ def with_bbc(samples: Grounding, bbc_dir: Path, embedder: Embedder) -> Grounding
 
 def answer_kim(grounding: Grounding, question: str) -> None:
     hits = grounding.retrieve(question)
-    result = extractive_answer(question, hits, grounding.similarity)
+    result = extractive_answer(Evidence.of(question, hits, grounding.similarity))
     assert not should_refuse(question, hits, result.support).refused
     first = result.citations[0]
     assert "Kim Jong Gyu" in first.quote and "Andrei Rudenko" in first.quote
@@ -81,7 +82,7 @@ def answer_kim(grounding: Grounding, question: str) -> None:
 
 def refuse(grounding: Grounding, question: str) -> None:
     hits = grounding.retrieve(question)
-    support = extractive_answer(question, hits, grounding.similarity).support
+    support = extractive_answer(Evidence.of(question, hits, grounding.similarity)).support
     decision = should_refuse(question, hits, support)
     assert decision.refused, f"{question!r} answered with support {support:.3f}"
 
@@ -99,14 +100,14 @@ def test_questions_the_samples_do_not_answer_are_refused(samples: Grounding, que
 def test_quotes_are_verbatim(samples: Grounding, sample_dir: Path) -> None:
     articles = sample_articles(sample_dir)
     hits = samples.retrieve(WHO_EN)
-    for citation in extractive_answer(WHO_EN, hits, samples.similarity).citations:
+    for citation in extractive_answer(Evidence.of(WHO_EN, hits, samples.similarity)).citations:
         assert articles[citation.source].text[citation.start : citation.end] == citation.quote
 
 
 def test_report_day_conflict(samples: Grounding) -> None:
     question = "On which day did KCNA report that the agreement came into force?"
     hits = samples.retrieve(question)
-    answering = answering_sentences(question, hits, samples.similarity)
+    answering = answering_sentences(Evidence.of(question, hits, samples.similarity))
     (conflict,) = detect_conflicts(question, [(s, n) for n, s in enumerate(answering, start=1)])
     assert conflict.topic == "day" and len(conflict.citations) == 2
     claims = " ".join(conflict.claims)

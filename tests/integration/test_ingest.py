@@ -10,10 +10,10 @@ import pytest
 from filelock import FileLock
 
 from index.ingest import delete_documents, ingest_paths
-from rag.corpus import Corpus
-from rag.embedders import Embedder, Matrix
+from rag.adapters.embedders import Embedder, Matrix
 from rag.errors import IndexLockedError, NotFoundError
-from rag.retrieval import HybridRetriever
+from rag.retrieval.corpus import Corpus
+from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings
 from rag.types import Scope
 

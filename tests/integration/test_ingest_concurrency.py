@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from index.ingest import delete_documents, ingest_lock, ingest_upload
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
 from rag.errors import IndexLockedError
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from rag.generation.prompts import READER_SYSTEM, REFUSAL
-from rag.refusal import is_prompt_injection
+from rag.grounding.refusal import is_prompt_injection
 from tests.api_server import QUESTION, ServedAPI, serve_samples
 from tests.integration.conftest import READER_MODEL
 

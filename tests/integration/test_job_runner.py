@@ -15,9 +15,9 @@ from filelock import FileLock
 from index import job_runner
 from index.job_runner import STOPPED, JobRunner
 from index.jobs import JobInfo
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
 from rag.errors import InputError
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from rag.types import IngestReport
 

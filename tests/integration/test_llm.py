@@ -8,11 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.cpu_backend import EXCLUDED, library_dir, variant_files, variant_name
-from rag.errors import LLMUnavailableError
-from rag.generation.prompts import READER_SCHEMA, parse_reply
-from rag.llm import LLMClient
-from rag.llm_server import (
+from rag.adapters.cpu_backend import EXCLUDED, library_dir, variant_files, variant_name
+from rag.adapters.llm_server import (
     SERVER_MODULE,
     ensure_server,
     local_url,
@@ -22,6 +19,9 @@ from rag.llm_server import (
     start_server,
     stop_server,
 )
+from rag.adapters.openai_client import LLMClient
+from rag.errors import LLMUnavailableError
+from rag.generation.prompts import READER_SCHEMA, parse_reply
 from rag.settings import Settings
 from rag.types import ChatMessage
 from tests.conftest import free_port

@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from rag.tokens import count_tokens
+from rag.adapters.tokens import count_tokens
 from tests.api_server import QUESTION, ServedAPI, assert_api_error, serve_samples
 
 pytestmark = pytest.mark.integration

@@ -18,8 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from rag.adapters.openai_client import LLMClient
 from rag.errors import LLMUnavailableError
-from rag.llm import LLMClient
 from rag.types import ChatMessage
 from tests.api_server import QUESTION, ServedAPI, serve_samples
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from index.ingest import ingest_paths
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from tests.api_server import copy_index, rag_env
 from tests.ingest_faults import (

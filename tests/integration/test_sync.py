@@ -14,10 +14,10 @@ import pytest
 from filelock import FileLock
 
 from index.ingest import ingest_paths, ingest_upload
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
 from rag.errors import LoaderError
-from rag.retrieval import HybridRetriever
+from rag.retrieval.corpus import Corpus
+from rag.retrieval.hybrid import HybridRetriever
 from rag.settings import Settings
 from tests.api_server import RAG, rag_env
 

@@ -16,8 +16,7 @@ import pytest
 from index.fetch import Fetcher, FetchLimits
 from index.netguard import NetGuard
 from index.web import ingest_url, page_file
-from rag.corpus import Corpus
-from rag.embedders import Embedder
+from rag.adapters.embedders import Embedder
 from rag.errors import (
     FetchError,
     FetchTimeoutError,
@@ -25,6 +24,7 @@ from rag.errors import (
     InvalidUrlError,
     UrlRefusedError,
 )
+from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
 from rag.types import IngestReport
 from tests.web_server import ARTICLE_PATH, BOILERPLATE, STORY, WebSite

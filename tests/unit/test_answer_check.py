@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rag.grounding.answer_check import check_answer, is_english, recite
-from rag.question import analyse
-from rag.sentences import SourceSentence
+from rag.language.question import analyse
+from rag.language.sentences import SourceSentence
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ import pytest
 from index.chunking import chunk_article
 from index.ids import chunk_id_for, doc_id_for
 from index.loaders import load_file, make_article
+from rag.adapters.tokens import count_tokens
 from rag.errors import ConfigError
-from rag.tokens import count_tokens
 
 pytestmark = pytest.mark.unit
 

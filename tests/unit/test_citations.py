@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.citations import DraftSentence, parse_markers, with_markers
+from rag.grounding.citations import DraftSentence, parse_markers, with_markers
 
 pytestmark = pytest.mark.unit
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.conflicts import detect_conflicts
-from rag.sentences import SourceSentence
+from rag.grounding.conflicts import detect_conflicts
+from rag.language.sentences import SourceSentence
 
 pytestmark = pytest.mark.unit
 

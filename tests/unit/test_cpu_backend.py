@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from rag import procinfo
-from rag.cpu_backend import EXCLUDED, CpuBackend, choose, variant_files, variant_name
+from rag.adapters import procinfo
+from rag.adapters.cpu_backend import EXCLUDED, CpuBackend, choose, variant_files, variant_name
 from rag.errors import ConfigError
 
 pytestmark = pytest.mark.unit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.tokens import encode, token_encoding
+from rag.adapters.tokens import encode, token_encoding
 from ui.cutoff import Cutoff
 
 pytestmark = pytest.mark.unit

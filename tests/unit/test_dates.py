@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from index.dates import normalise_published
-from rag.dates import day_bounds, published_timestamp
+from rag.language.dates import day_bounds, published_timestamp
 
 pytestmark = pytest.mark.unit
 

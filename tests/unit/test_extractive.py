@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from index.loaders import make_article
-from rag.extractive import analyse_for, extractive_answer, rank_sentences, unique_sentences
-from rag.refusal import MIN_SUPPORT, is_prompt_injection
-from rag.support import COS_CEIL, COS_FLOOR
+from rag.generation.extractive import extractive_answer
+from rag.grounding.ranking import analyse_for, rank_sentences, unique_sentences
+from rag.grounding.refusal import MIN_SUPPORT, is_prompt_injection
+from rag.grounding.support import COS_CEIL, COS_FLOOR
+from rag.turn import Evidence
 from rag.types import Hit, Similarity
 from tests.paragraph_hits import as_hits, paragraph_chunks, sample_articles, sample_hits
 
@@ -36,7 +38,7 @@ def test_answer_is_the_best_sentence_with_a_verbatim_citation(
     hits: list[Hit], sample_dir: Path
 ) -> None:
     articles = sample_articles(sample_dir)
-    result = extractive_answer("When did the treaty take effect?", hits, None)
+    result = extractive_answer(Evidence.of("When did the treaty take effect?", hits, None))
     first = result.citations[0]
     assert first.quote.startswith("The treaty took effect Wednesday")
     assert result.answer.startswith(first.quote[:-1] + " [1].")
@@ -46,27 +48,27 @@ def test_answer_is_the_best_sentence_with_a_verbatim_citation(
 
 
 def test_how_many_prefers_a_sentence_with_a_number(hits: list[Hit]) -> None:
-    result = extractive_answer("How many troops did North Korea send?", hits, None)
+    result = extractive_answer(Evidence.of("How many troops did North Korea send?", hits, None))
     assert "10,000 troops" in result.answer and len(result.citations) == 1
 
 
 def test_a_semantic_match_answers_a_question_in_another_language(hits: list[Hit]) -> None:
     question = "Хто обмінявся ратифікаційними документами?"
     similarity = favouring("Andrei Rudenko")
-    result = extractive_answer(question, hits, similarity)
+    result = extractive_answer(Evidence.of(question, hits, similarity))
     assert "Kim Jong Gyu" in result.citations[0].quote
     assert result.support >= MIN_SUPPORT
 
 
 def test_each_part_of_a_question_gets_its_own_sentence(hits: list[Hit]) -> None:
     question = "Where were the ratification documents exchanged, and who signed the agreement?"
-    result = extractive_answer(question, hits, None)
+    result = extractive_answer(Evidence.of(question, hits, None))
     quotes = [c.quote for c in result.citations]
     assert len(quotes) == 2
     assert any("in Moscow" in q for q in quotes)
     assert any("Kim Jong-un and Russian President Vladimir Putin" in q for q in quotes)
     assert result.answer.count("[1]") == 1 and result.answer.count("[2]") == 1
-    single = extractive_answer("Who exchanged the ratification documents?", hits, None)
+    single = extractive_answer(Evidence.of("Who exchanged the ratification documents?", hits, None))
     assert len(single.citations) == 1
 
 
@@ -84,7 +86,7 @@ def test_each_part_of_a_question_gets_its_own_sentence(hits: list[Hit]) -> None:
     ],
 )
 def test_a_sentence_must_state_what_is_asked(hits: list[Hit], question: str) -> None:
-    assert extractive_answer(question, hits, None).support < MIN_SUPPORT
+    assert extractive_answer(Evidence.of(question, hits, None)).support < MIN_SUPPORT
 
 
 def test_a_headline_that_only_repeats_the_question_answers_nothing(hits: list[Hit]) -> None:
@@ -95,7 +97,7 @@ def test_a_headline_that_only_repeats_the_question_answers_nothing(hits: list[Hi
 
 def test_according_to_a_title_answers_from_that_article(hits: list[Hit]) -> None:
     question = "According to the News Brief, on which day did KCNA report the treaty in force?"
-    result = extractive_answer(question, hits, None)
+    result = extractive_answer(Evidence.of(question, hits, None))
     assert [c.source for c in result.citations] == ["001_a4b0b9614c74e4e8.txt"]
     assert "Thursday" in result.citations[0].quote
 
@@ -105,7 +107,7 @@ def test_according_to_a_title_answers_from_that_article(hits: list[Hit]) -> None
     ["What is the capital of Australia?", "How many artillery shells did North Korea send?"],
 )
 def test_unrelated_questions_find_no_support(hits: list[Hit], question: str) -> None:
-    assert extractive_answer(question, hits, None).support < MIN_SUPPORT
+    assert extractive_answer(Evidence.of(question, hits, None)).support < MIN_SUPPORT
 
 
 def test_focus_words_hold_back_a_sentence_about_something_else(hits: list[Hit]) -> None:
@@ -119,13 +121,13 @@ def test_focus_words_hold_back_a_sentence_about_something_else(hits: list[Hit]) 
 
 
 def test_no_hits_no_answer() -> None:
-    result = extractive_answer("Who exchanged the documents?", [], None)
+    result = extractive_answer(Evidence.of("Who exchanged the documents?", [], None))
     assert result.answer == "" and result.citations == () and result.support == 0.0
 
 
 def test_overlapping_hits_do_not_repeat_sentences(hits: list[Hit]) -> None:
     assert len(unique_sentences(hits + hits)) == len(unique_sentences(hits))
-    result = extractive_answer("When did the treaty take effect?", hits + hits, None)
+    result = extractive_answer(Evidence.of("When did the treaty take effect?", hits + hits, None))
     quotes = [c.quote for c in result.citations]
     assert len(quotes) == len(set(quotes))
 
@@ -151,8 +153,10 @@ def test_an_instruction_planted_in_an_article_is_never_evidence(
     instructions = [r for r in ranked if is_prompt_injection(r.sentence.text)]
     assert len(instructions) == 2
     assert all((r.support, r.score) == (0.0, 0.0) for r in instructions)
-    result = extractive_answer(question, planted + hits, favouring("HACKED"))
+    result = extractive_answer(Evidence.of(question, planted + hits, favouring("HACKED")))
     assert result.support < MIN_SUPPORT
     assert not any(is_prompt_injection(c.quote) for c in result.citations)
-    news = extractive_answer("How many visitors did the festival draw?", planted + hits, None)
+    news = extractive_answer(
+        Evidence.of("How many visitors did the festival draw?", planted + hits, None)
+    )
     assert "41,000 visitors" in news.citations[0].quote

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.facts import has_value, mentions_name, names, near_values, people, places, values
-from rag.overlap import key
+from rag.language.terms import key
+from rag.language.values import has_value, mentions_name, names, near_values, people, places, values
 
 pytestmark = pytest.mark.unit
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from index.loaders import SUPPORTED_SUFFIXES, LoadedFile, load_bytes
 from rag.errors import InputError, LoaderError
 from rag.generation.prompts import parse_reply
-from rag.sentences import chunk_sentences
+from rag.language.sentences import chunk_sentences
 from tests.conftest import SAMPLES
 from tests.paragraph_hits import sample_hits
 from ui.routes_openai import _split

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.lexical import LexicalIndex
+from rag.retrieval.bm25 import LexicalIndex
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.overlap import (
+from rag.grounding.support import (
+    COS_CEIL,
+    COS_FLOOR,
+    LEXICAL_WEIGHT,
+    rescale_cosine,
+    support_scores,
+)
+from rag.language.terms import (
     content_sequence,
     content_terms,
     coverage,
@@ -16,7 +23,6 @@ from rag.overlap import (
     proximity,
     tokens,
 )
-from rag.support import COS_CEIL, COS_FLOOR, LEXICAL_WEIGHT, rescale_cosine, support_scores
 
 pytestmark = pytest.mark.unit
 

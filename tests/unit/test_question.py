@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rag.overlap import key
-from rag.question import analyse, entity_phrases, focus_words, question_kind, question_terms
+from rag.language.question import (
+    analyse,
+    entity_phrases,
+    focus_words,
+    question_kind,
+    question_terms,
+)
+from rag.language.terms import key
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.extractive import ScoredSentence
+from rag.adapters.tokens import count_tokens
 from rag.generation.candidates import select_candidates
 from rag.generation.prompts import (
     READER_SYSTEM,
@@ -13,8 +13,8 @@ from rag.generation.prompts import (
     parse_reply,
     reader_messages,
 )
-from rag.sentences import SourceSentence
-from rag.tokens import count_tokens
+from rag.grounding.ranking import ScoredSentence
+from rag.language.sentences import SourceSentence
 
 pytestmark = pytest.mark.unit
 

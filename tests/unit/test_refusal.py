@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.extractive import extractive_answer
-from rag.refusal import MIN_SUPPORT, is_prompt_injection, should_refuse
+from rag.generation.extractive import extractive_answer
+from rag.grounding.refusal import MIN_SUPPORT, is_prompt_injection, should_refuse
+from rag.turn import Evidence
 from rag.types import Hit
 from tests.paragraph_hits import sample_hits
 
@@ -89,5 +90,5 @@ def test_refuses_without_hits_or_with_weak_evidence(hits: list[Hit]) -> None:
     ["What is the capital of Australia?", "How many artillery shells did North Korea send?"],
 )
 def test_questions_the_samples_do_not_answer_are_refused(question: str, hits: list[Hit]) -> None:
-    support = extractive_answer(question, hits, None).support
+    support = extractive_answer(Evidence.of(question, hits, None)).support
     assert should_refuse(question, hits, support).refused

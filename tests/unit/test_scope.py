@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from index.loaders import make_article
-from rag.dates import day_bounds, parse_bound
+from rag.adapters.chroma_store import chroma_where
+from rag.adapters.manifest import Manifest
 from rag.errors import InputError
-from rag.manifest import Manifest
-from rag.store import chroma_where
+from rag.language.dates import day_bounds, parse_bound
 from rag.types import Article, Chunk, Scope
 
 pytestmark = pytest.mark.unit

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rag.sentences import chunk_sentences, split_sentences
+from rag.language.sentences import chunk_sentences, split_sentences
 from tests.paragraph_hits import sample_articles, sample_hits
 
 pytestmark = pytest.mark.unit

@@ -7,9 +7,9 @@ import pytest
 
 from rag.grounding.answer_check import check_answer
 from rag.grounding.topic import Topic
-from rag.overlap import content_terms
-from rag.question import analyse
-from rag.sentences import SourceSentence
+from rag.language.question import analyse
+from rag.language.sentences import SourceSentence
+from rag.language.terms import content_terms
 
 pytestmark = pytest.mark.unit
 
