@@ -1,2 +1,3 @@
-"""Making an answer: the reader (an LLM over numbered source sentences), its prompts, and
-the candidate sentences it reads. The extractive generator is ``rag.generation.extractive``."""
+"""Making an answer: the Generator protocol (`base`), the generators by name (`registry`),
+the extractive generator, and the LLM generators' reader over numbered source sentences
+(`llm`, `candidates`, `reader`, `prompts`)."""
