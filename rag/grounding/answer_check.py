@@ -30,7 +30,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from ..language.question import ANSWER_VALUES, Question
+from ..language import kinds
+from ..language.question import Question
 from ..language.sentences import SourceSentence
 from ..language.terms import ENGLISH_STOPWORDS, STOPWORDS, content_terms, covers, is_cyrillic
 from ..language.values import has_value, mentions, proper_words, values, words
@@ -175,9 +176,9 @@ def _question_facts_in_articles(
 
 def _of_asked_kind(answer: str, evidence: str, parts: Sequence[Question]) -> str | None:
     for part in parts:
-        kinds = ANSWER_VALUES.get(part.kind) if part.kind else None
-        if not kinds or not is_english(part.text):
+        wanted = kinds.KINDS[part.kind].values if part.kind else None
+        if not wanted or not is_english(part.text):
             continue
-        if not (has_value(kinds, answer) or has_value(kinds, evidence)):
+        if not (has_value(wanted, answer) or has_value(wanted, evidence)):
             return f"a {part.kind} question, and neither the answer nor its sentences give one"
     return None

@@ -9,7 +9,7 @@ its exact offsets, never text a model wrote.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..language.sentences import SourceSentence, split_sentences
@@ -22,6 +22,9 @@ _MARKER = re.compile(
     r"|\((\d{1,2})\)(?=[.!?…]*(?:\s|$)))",
     re.IGNORECASE,
 )
+# The one form this package writes (``marker``), and so the only one ``renumber`` rewrites:
+# an article's own "(1)" or "[1-3]" quoted in an answer is text, not a citation.
+_WRITTEN = re.compile(r"\[(\d+)\]")
 _MAX_RANGE = 20
 _TERMINAL = re.compile(r"[.!?…]+$")
 _CLOSERS = ("”", '"', "’", "'", "»", ")", "]")
@@ -79,10 +82,20 @@ def _numbers(match: re.Match[str]) -> list[int]:
     return numbers
 
 
+def marker(n: int) -> str:
+    """The citation marker of source sentence ``n``: "[n]"."""
+    return f"[{n}]"
+
+
+def renumber(text: str, mapping: Mapping[int, int]) -> str:
+    """``text`` with each marker "[n]" as "[mapping[n]]"; a number not mapped stays."""
+    return _WRITTEN.sub(lambda m: marker(mapping.get(int(m[1]), int(m[1]))), text)
+
+
 def with_markers(text: str, numbers: Sequence[int]) -> str:
     """``text`` with " [1][2]" before its final punctuation, after a closing quote, or
     followed by a period when it has neither (a headline)."""
-    marks = "".join(f"[{n}]" for n in numbers)
+    marks = "".join(marker(n) for n in numbers)
     match = _TERMINAL.search(text)
     if match is not None:
         return f"{text[: match.start()]} {marks}{text[match.start() :]}"

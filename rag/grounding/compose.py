@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..language.lexicon import DEMONSTRATIVES, PERSONAL_PRONOUNS, any_word
 from ..language.sentences import SourceSentence
 from ..types import ChatMessage, Citation, Conflict
-from .citations import Grounded, citation_for
+from .citations import Grounded, citation_for, renumber
 
-_MARKER = re.compile(r"\[(\d+)\]")
+# One part of an answer: its text with [n] markers, and the (sentence, n) pairs behind them.
+_Part = tuple[str, Sequence[tuple[SourceSentence, int]]]
+
 # Words that make a question lean on the previous turn (English, Ukrainian, Russian).
-_ANAPHORA = re.compile(
-    r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|there|then|"
-    r"він|вона|воно|вони|його|її|їх|це|той|там|тоді|"
-    r"он|она|оно|они|его|ее|её|их|это|этот|там|тогда)\b",
-    re.IGNORECASE,
-)
+_ANAPHORA = any_word(PERSONAL_PRONOUNS | DEMONSTRATIVES)
 _FOLLOW_UP_WORDS = 8
 
 
@@ -30,24 +27,24 @@ class Composed:
     supporting: list[tuple[SourceSentence, int]]
 
 
-def _renumber(text: str, mapping: dict[int, int]) -> str:
-    return _MARKER.sub(lambda m: f"[{mapping.get(int(m[1]), int(m[1]))}]", text)
-
-
 def merge(parts: Sequence[Grounded]) -> Composed:
     """Join grounded parts into one answer, numbering each source sentence once, in order."""
+    return _merge([(part.answer, part.supporting) for part in parts])
+
+
+def _merge(parts: Sequence[_Part]) -> Composed:
     numbers: dict[tuple[str, int, int], int] = {}
     sentences: list[SourceSentence] = []
     texts: list[str] = []
-    for part in parts:
+    for text, supporting in parts:
         local: dict[int, int] = {}
-        for sentence, n in part.supporting:
+        for sentence, n in supporting:
             place = (sentence.source, sentence.start, sentence.end)
             if place not in numbers:
                 numbers[place] = len(sentences) + 1
                 sentences.append(sentence)
             local[n] = numbers[place]
-        texts.append(_renumber(part.answer, local))
+        texts.append(renumber(text, local))
     return Composed(
         text="\n\n".join(t for t in texts if t),
         citations=[citation_for(n, s) for n, s in enumerate(sentences, start=1)],
@@ -61,26 +58,15 @@ def with_conflicts(
     """Add each conflict's claims (numbered in ``extra``) to the answer, stating both."""
     if not conflicts:
         return composed, []
-    base = Grounded(
-        answer=composed.text,
-        citations=tuple(composed.citations),
-        supporting=tuple(composed.supporting),
-        support=1.0,
-    )
     used = {n for c in conflicts for n in c.citations}
-    claims = Grounded(
-        answer="",
-        citations=(),
-        support=1.0,
-        supporting=tuple((s, n) for s, n in extra if n in used),
-    )
-    merged = merge([base, claims])
+    claims = [(s, n) for s, n in extra if n in used]
+    merged = _merge([(composed.text, composed.supporting), ("", claims)])
     place_to_n = {(s.source, s.start, s.end): n for s, n in merged.supporting}
-    remap = {n: place_to_n[(s.source, s.start, s.end)] for s, n in extra if n in used}
+    remap = {n: place_to_n[(s.source, s.start, s.end)] for s, n in claims}
     stated = [
         Conflict(
             topic=c.topic,
-            claims=[_renumber(cl, remap) for cl in c.claims],
+            claims=[renumber(cl, remap) for cl in c.claims],
             citations=[remap[n] for n in c.citations],
         )
         for c in conflicts

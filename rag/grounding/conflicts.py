@@ -8,6 +8,8 @@ the question words near them overlap in at least two words (the same predicate: 
 shared word, such as a surname, is too weak and flagged different people's ages as a
 conflict in calibration). Names ("who") are not
 compared: the same person is spelled too many ways ("Kim Jong-un", "Kim Jong Un").
+Which values each kind of question compares, in what order, and the topic a disagreement
+is stated under, is that kind's entry in ``rag.language.kinds``.
 """
 
 from __future__ import annotations
@@ -15,17 +17,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..language.question import ANSWER_VALUES, focus_words, question_kind, question_terms
+from ..language import kinds
+from ..language.question import focus_words, question_kind, question_terms
 from ..language.sentences import SourceSentence
 from ..language.terms import covers, key
 from ..language.values import WINDOW, Value, ValueKind, values, words
 from ..types import Conflict
+from .citations import marker
 
 _MIN_SHARED = 2
 # Numbers closer than this (relative) are the same figure written differently.
 _NUMBER_TOLERANCE = 0.01
-_KIND_ORDER: tuple[ValueKind, ...] = ("weekday", "date", "month", "year", "number")
-_TOPICS = {"weekday": "day", "date": "date", "month": "month", "year": "year"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,39 +43,35 @@ def detect_conflicts(
 ) -> list[Conflict]:
     """Conflicts among the supporting sentences (each with its citation number)."""
     kind = question_kind(question)
-    if kind is None:
+    compared = kinds.KINDS[kind].conflicts if kind is not None else ()
+    if not compared:
         return []
-    # Amounts are compared as the numbers they hold ("$800m" is 8e8).
-    kinds = frozenset(
-        v for v in _KIND_ORDER if v in ANSWER_VALUES[kind] or (kind == "amount" and v == "number")
-    )
-    if not kinds:
-        return []
+    wanted = frozenset(v for v, _ in compared)
     terms = question_terms(question)
     focus = frozenset(key(w) for w in focus_words(question))
     claims = [
-        claim for sentence, n in supporting for claim in _claims(sentence, n, kinds, terms, focus)
+        claim for sentence, n in supporting for claim in _claims(sentence, n, wanted, terms, focus)
     ]
     shared = min(_MIN_SHARED, len(terms))
     conflicts: list[Conflict] = []
-    for value_kind in _KIND_ORDER:
+    for value_kind, topic in compared:
         involved = _disagreeing([c for c in claims if c.value.kind == value_kind], shared)
         if involved:
-            conflicts.append(_conflict(value_kind, involved, focus_words(question)))
+            conflicts.append(_conflict(value_kind, topic, involved, focus_words(question)))
     return conflicts
 
 
 def _claims(
     sentence: SourceSentence,
     n: int,
-    kinds: frozenset[ValueKind],
+    wanted: frozenset[ValueKind],
     terms: frozenset[str],
     focus: frozenset[str],
 ) -> list[_Claim]:
     tokens = [key(w.lower()) for w in words(sentence.text)]
     found: list[_Claim] = []
     for value in values(sentence.text):
-        if value.kind not in kinds:
+        if value.kind not in wanted:
             continue
         window = frozenset(tokens[max(0, value.position - WINDOW) : value.position + WINDOW + 1])
         anchors = frozenset(t for t in terms if covers(t, window))
@@ -105,10 +103,12 @@ def _same_value(a: Value, b: Value) -> bool:
     return a.value == b.value
 
 
-def _conflict(kind: ValueKind, claims: list[_Claim], focus: list[str]) -> Conflict:
-    topic = _TOPICS.get(kind) or ("number of " + " ".join(focus) if focus else "number")
+def _conflict(kind: ValueKind, topic: str, claims: list[_Claim], focus: list[str]) -> Conflict:
+    # A number is a count of something: "the number of artillery shells".
+    if kind == "number" and focus:
+        topic = f"{topic} of {' '.join(focus)}"
     return Conflict(
         topic=topic,
-        claims=[f"{c.sentence.text} [{c.n}]" for c in claims],
+        claims=[f"{c.sentence.text} {marker(c.n)}" for c in claims],
         citations=[c.n for c in claims],
     )

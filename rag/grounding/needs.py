@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..language.question import ANSWER_VALUES, KIND_WORDS, Question
+from ..language import kinds
+from ..language.question import KIND_KEYS, Question
 from ..language.terms import (
     content_sequence,
     content_terms,
@@ -48,13 +49,12 @@ class Needs:
 
     @classmethod
     def of(cls, question: Question) -> Needs:
-        kind_keys = {key(w) for w in KIND_WORDS}
         named = {key(w.lower()) for phrase in question.entities for w in phrase}
         return cls(
             question=question,
             terms=content_terms(question.text),
             asked=frozenset(w.lower() for w in words(question.text)),
-            sequence=tuple(k for k in content_sequence(question.text) if k not in kind_keys),
+            sequence=tuple(k for k in content_sequence(question.text) if k not in KIND_KEYS),
             predicate=question.terms - named,
             cyrillic=is_cyrillic(question.text),
         )
@@ -86,25 +86,26 @@ class Needs:
         return [n for n in found if n.lower() not in self.asked]
 
     def states_answer(self, text: str, span: bool = False) -> bool:
-        """``text`` holds the kind of value, or name, that the question asks for; a
-        ``span`` (a short answer cut from a sentence) may name a place without "in"."""
-        kind = self.question.kind
-        if kind is None:
+        """``text`` holds the kind of value, or name, that the question asks for (by the
+        ``check`` of its kind's entry in ``rag.language.kinds``); a ``span`` (a short
+        answer cut from a sentence) may name a place without "in"."""
+        if self.question.kind is None:
             return True
-        if kind == "who":
+        entry = kinds.KINDS[self.question.kind]
+        if entry.check == "person":
             return bool(self._new(person_names(text)))
-        if kind == "org":
+        if entry.check == "name":
             return bool(self._new(names(text)))
-        if kind == "where":
+        if entry.check == "place":
             return bool(self._new(names(text) if span else places(text)))
-        if kind in ("number", "amount") and is_cyrillic(text) == self.cyrillic:
-            return self._anchored(ANSWER_VALUES[kind], text)
-        return has_value(ANSWER_VALUES[kind], text)
+        if entry.check == "counted" and is_cyrillic(text) == self.cyrillic:
+            return self._anchored(entry.values, text)
+        return has_value(entry.values, text)
 
-    def _anchored(self, kinds: frozenset[ValueKind], text: str) -> bool:
-        """A value of ``kinds`` stands near what is counted (the focus) and near one
+    def _anchored(self, wanted: frozenset[ValueKind], text: str) -> bool:
+        """A value of ``wanted`` stands near what is counted (the focus) and near one
         other word of the question, when the question has them."""
-        near = near_values(kinds, text)
+        near = near_values(wanted, text)
         if not near:
             return False
         focus = {key(w) for w in self.question.focus}

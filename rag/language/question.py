@@ -5,17 +5,8 @@ interrogative decides what an answering sentence has to state. "Which government
 alarmed when the accord was approved?" asks for governments, not a time, however many
 "when"s follow. English, Ukrainian and Russian interrogatives are recognised.
 
-Kinds and what an answer must hold (``ANSWER_VALUES``, read by ``rag.language.values``):
-
-- when: a weekday, date, month, year, relative day ("yesterday") or clock time;
-- date: a day of a month; day: a weekday, a date or a relative day; month; year;
-- time (of day): a clock time or a part of the day;
-- number (how many/much/old, what share/age): a number;
-- duration (how long, in what time): a number with a unit of time;
-- amount (how much, what share/price): money, a percentage or a measured quantity;
-- who (also "which actress"): a person's name the question does not already contain,
-  after a title or role or of two words or more; org ("which company"): any such name;
-- where: such a name after "in", "at", "to"...
+The kinds, their interrogatives and what answers each are the registry
+``rag.language.kinds``; this module finds the first interrogative and the rest.
 """
 
 from __future__ import annotations
@@ -23,144 +14,27 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
+from . import kinds
+from .kinds import QuestionKind
+from .lexicon import PERSONAL_PRONOUNS, any_word, strip_possessive
 from .terms import STOPWORDS, content_terms, key
-from .values import ValueKind, words
-
-QuestionKind = Literal[
-    "when",
-    "date",
-    "day",
-    "month",
-    "year",
-    "time",
-    "number",
-    "amount",
-    "duration",
-    "who",
-    "org",
-    "where",
-]
-
-ANSWER_VALUES: dict[QuestionKind, frozenset[ValueKind]] = {
-    "when": frozenset({"weekday", "date", "month", "year", "relative", "clock"}),
-    "date": frozenset({"date"}),
-    "day": frozenset({"weekday", "date", "relative"}),
-    "month": frozenset({"month", "date"}),
-    "year": frozenset({"year"}),
-    "time": frozenset({"clock", "daypart"}),
-    "number": frozenset({"number"}),
-    "amount": frozenset({"money", "percent", "quantity"}),
-    "duration": frozenset({"duration"}),
-    "who": frozenset(),
-    "org": frozenset(),
-    "where": frozenset(),
-}
-# "Which actress…", "What company…": the noun says what kind of name answers.
-_PERSON_NOUNS = (
-    "person|man|woman|men|women|people|actor|actress|singer|player|businessman|businesswoman"
-    "|official|officials|minister|president|leader|politician|mp|star|artist|musician|writer"
-    "|author|director|manager|coach|chief|boss|executive|member|striker|captain|athlete|champion"
-)
-_ORG_NOUNS = (
-    "company|firm|group|agency|bank|band|club|team|party|organisation|organization|network"
-    "|broadcaster|newspaper|channel|carmaker|airline|retailer|government|governments|country"
-    "|countries|nation|nations|union|studio|label"
-)
+from .values import words
 
 _I = re.IGNORECASE
-# Earliest match wins; at the same position the first listed (the more specific) wins.
-# None marks the open interrogatives: "What word…", "How did…", "Why…".
-_KIND_PATTERNS: tuple[tuple[QuestionKind | None, re.Pattern[str]], ...] = (
-    (
-        "time",
-        re.compile(
-            r"\bat what time\b|\bwhat time\b|\bwhat hour\b"
-            r"|\bо котрій\b|\bво сколько\b|\bв котором часу\b",
-            _I,
-        ),
-    ),
-    (
-        "duration",
-        re.compile(
-            r"\bhow long\b|\bin what time\b|\bfor how (?:many|much)\b"
-            r"|\bhow many (?:years|months|weeks|days|hours|minutes|seconds)\b"
-            r"|\bяк довго\b|\bкак долго\b|\bскільки (?:часу|років|днів)\b"
-            r"|\bсколько (?:времени|лет|дней)\b",
-            _I,
-        ),
-    ),
-    ("year", re.compile(r"\b(?:what|which) year\b|\b(?:якого|якому) році?\b|\bкаком году\b", _I)),
-    (
-        "month",
-        re.compile(r"\b(?:what|which) month\b|\bяко(?:го|му) місяц\w*|\bкаком месяц\w*", _I),
-    ),
-    (
-        "date",
-        re.compile(
-            r"\b(?:what|which) (?:\w+ )?date\b|\bякого числа\b|\bкакого числа\b"
-            r"|\b(?:якої|какой) (?:дати|даты)",
-            _I,
-        ),
-    ),
-    (
-        "day",
-        re.compile(
-            r"\b(?:what|which) (?:\w+ )?(?:day|weekday)\b"
-            r"|\b(?:яки[йх]|якого|какой|какого) (?:день|дня)",
-            _I,
-        ),
-    ),
-    ("when", re.compile(r"\bwhen\b|\bколи\b|\bкогда\b", _I)),
-    (
-        "amount",
-        re.compile(
-            r"\bhow much\b|\b(?:what|which) (?:\w+ )?(?:percentage|proportion|share|price|sum"
-            r"|amount|fee|fine|salary|cost)\b",
-            _I,
-        ),
-    ),
-    (
-        "number",
-        re.compile(
-            r"\bhow (?:many|old|far|tall|big|large|high|often)\b|\bwhat (?:number|age)\b"
-            r"|\bскільки\b|\bсколько\b",
-            _I,
-        ),
-    ),
-    (
-        "who",
-        re.compile(
-            rf"\bwho(?:m|se)?\b|\b(?:which|what) (?:\w+ ){{0,2}}(?:{_PERSON_NOUNS})\b"
-            r"|\bхто\b|\bкого\b|\bкто\b|\bчий\b|\bчей\b",
-            _I,
-        ),
-    ),
-    ("org", re.compile(rf"\b(?:which|what) (?:\w+ ){{0,2}}(?:{_ORG_NOUNS})\b", _I)),
-    (
-        "where",
-        re.compile(
-            r"\bwhere\b|\b(?:what|which) (?:city|town|country|place|venue|region)\b"
-            r"|\bде\b|\bгде\b|\bкуди\b|\bкуда\b|\bв якому місті\b|\bв каком городе\b",
-            _I,
-        ),
-    ),
-    (
-        None,
-        re.compile(
-            r"\b(?:what|which|how|why|чому|почему|що|что|як|как|який|яка|яке|які"
-            r"|какой|какая|какое|какие)\b",
-            _I,
-        ),
-    ),
+# The open interrogatives ("What word…", "How did…", "Why…"): after every kind's own, so
+# that at the same position a kind's more specific pattern wins.
+_OPEN = re.compile(
+    r"\b(?:what|which|how|why|чому|почему|що|что|як|как|який|яка|яке|які"
+    r"|какой|какая|какое|какие)\b",
+    _I,
 )
 # Words that name the asked-for kind ("which day") rather than the fact asked about.
 KIND_WORDS = frozenset(
     "day date calendar time year month weekday number percentage proportion share amount age "
     "день дня числа дати даты року году года".split()
 )
-_KIND_KEYS = frozenset(key(w) for w in KIND_WORDS)
+KIND_KEYS = frozenset(key(w) for w in KIND_WORDS)
 
 # "How many artillery shells…", "What is the capital of…": the thing the answer must
 # mention. English only; other languages get no focus check.
@@ -183,10 +57,9 @@ _PART_BREAK = re.compile(
     r"|кто|что|где|когда)\b)",
     _I,
 )
-_PRONOUN = re.compile(
-    r"\b(?:he|she|it|they|him|her|them|his|its|their|він|вона|воно|вони|він|его|её|ее|их|они|оно)\b",
-    _I,
-)
+# A later clause's pronoun borrows the first clause's names. The Ukrainian object forms
+# and Russian "он", "она" were never on this list; kept so that analysis is unchanged.
+_PRONOUN = any_word(PERSONAL_PRONOUNS - {"його", "її", "їх", "он", "она"})
 # "Besides mutual defence, what else…": what follows "besides" is what is not asked.
 _BESIDES = re.compile(
     r"^\s*(?:besides|apart from|aside from|other than|except for|in addition to)\s+[^,]+,\s*", _I
@@ -247,8 +120,11 @@ def question_kind(question: str) -> QuestionKind | None:
 
 
 def _first_interrogative(question: str) -> tuple[int, int, QuestionKind | None] | None:
+    # Earliest match wins; at the same position the first listed (the more specific) wins.
+    # The registry is read here, on each call, so a kind added to it is asked for at once.
+    patterns = [(k.name, k.pattern) for k in kinds.KINDS.values()] + [(None, _OPEN)]
     best: tuple[int, int, QuestionKind | None] | None = None
-    for order, (kind, pattern) in enumerate(_KIND_PATTERNS):
+    for order, (kind, pattern) in enumerate(patterns):
         match = pattern.search(question)
         if match and (best is None or (match.start(), order) < best[:2]):
             best = (match.start(), order, kind)
@@ -273,7 +149,7 @@ def _parts(text: str) -> list[str]:
 
 def question_terms(question: str) -> frozenset[str]:
     """Content terms of a question without the words naming the answer's kind ("day")."""
-    return frozenset(t for t in content_terms(question) if t not in _KIND_KEYS)
+    return frozenset(t for t in content_terms(question) if t not in KIND_KEYS)
 
 
 def focus_words(question: str) -> list[str]:
@@ -297,7 +173,7 @@ def entity_phrases(question: str) -> tuple[tuple[str, ...], ...]:
     run: list[str] = []
     for word in [*words(question)[1:], ""]:
         if word[:1].isupper() and word.lower() not in STOPWORDS and word.lower() not in KIND_WORDS:
-            run.append(re.sub(r"['’]s$", "", word))
+            run.append(strip_possessive(word))
             continue
         if run:
             phrases.append(tuple(run))

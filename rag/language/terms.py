@@ -23,8 +23,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from itertools import pairwise
 
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
-_POSSESSIVE = re.compile(r"['’]s$")
+from .lexicon import WORD, strip_possessive
+
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _KEY_LENGTH = 6
 # Keys shorter than this only match exactly or inflected: a short key is too ambiguous as
@@ -201,14 +201,16 @@ _IRREGULAR = {
 def tokens(text: str) -> list[str]:
     """Lower-cased words and whole numbers ("10,000" → "10000"), possessives removed."""
     out: list[str] = []
-    for match in _TOKEN.finditer(text.lower()):
+    # Lower-cased, then split (``values.words`` splits the original): "İ" lower-cases to
+    # "i" and a combining dot, which ends a word, so the two orders differ there.
+    for match in WORD.finditer(text.lower()):
         token = match.group()
         if _THOUSANDS.fullmatch(token):
             out.append(token.replace(",", ""))
         elif token[0].isdigit():
             out.append(token)
         else:
-            out.append(_POSSESSIVE.sub("", token))
+            out.append(strip_possessive(token))
     return out
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from .lexicon import PERSON_ROLES, WORD, drop_possessives
 from .terms import STOPWORDS, content_terms, covers, key, matches
 
 ValueKind = Literal[
@@ -80,14 +81,12 @@ _NUMBER_WORDS = {
         )
     )
 }
-_POSSESSIVE = re.compile(r"['’]s\b")
 # Words before a surname that do not make it part of another name ("Mr Tsutsumi"), and
 # the news-style roles that introduce a person ("leader Kim Jong-un").
-_TITLES = frozenset(
-    "mr mrs ms miss dr sir lord lady dame prof president premier chancellor minister "
-    "secretary senator governor general king queen prince princess pope judge chairman "
-    "chief coach manager captain leader spokesman spokeswoman director head boss founder "
-    "executive officer player striker actor actress singer writer author".split()
+_TITLES = PERSON_ROLES | frozenset(
+    "mr mrs ms miss dr sir lord lady dame prof premier chancellor secretary senator "
+    "governor general king queen prince princess pope judge chairman spokesman "
+    "spokeswoman head founder officer".split()
 )
 # A name after one of these is a place: "in Moscow", "to Pyongyang", "at the Hague".
 _LOCATIVE = frozenset("in at to from near inside outside across throughout".split())
@@ -151,7 +150,6 @@ _PHRASE_VALUES: tuple[tuple[ValueKind, re.Pattern[str]], ...] = (
         ),
     ),
 )
-_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +163,7 @@ class Value:
 
 def words(text: str) -> list[str]:
     """Words and numbers of ``text`` in order, original case kept."""
-    return _WORD.findall(text)
+    return WORD.findall(text)
 
 
 def proper_words(text: str) -> list[str]:
@@ -253,7 +251,7 @@ def _is_name(token: str) -> bool:
 
 
 def _letters(text: str) -> str:
-    return "".join(ch for ch in _POSSESSIVE.sub("", text.lower()) if ch.isalpha())
+    return "".join(ch for ch in drop_possessives(text.lower()) if ch.isalpha())
 
 
 def values(text: str) -> list[Value]:
