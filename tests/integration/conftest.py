@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.adapters.llm_server import smollm2_gguf, start_server
+from rag.adapters.llm_server import start_server
 from rag.adapters.local_model import reader_gguf
 from rag.settings import Settings
 from tests.api_server import sample_index
+from tests.chat_model import smollm2_gguf
 from tests.conftest import ROOT, free_port
 
 MODELS_DIR = ROOT / "data" / "models"

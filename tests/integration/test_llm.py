@@ -15,7 +15,6 @@ from rag.adapters.llm_server import (
     local_url,
     pidfile_path,
     server_status,
-    smollm2_gguf,
     start_server,
     stop_server,
 )
@@ -24,6 +23,7 @@ from rag.errors import LLMUnavailableError
 from rag.generation.prompts import READER_SCHEMA, parse_reply
 from rag.settings import Settings
 from rag.types import ChatMessage
+from tests.chat_model import smollm2_gguf
 from tests.conftest import free_port
 from tests.integration.conftest import READER_MODEL, SMOLLM2_MODEL
 
