@@ -25,6 +25,7 @@ from .generation.registry import FALLBACK, build_generators
 from .grounding.citations import Grounded
 from .grounding.compose import Composed, merge, standalone_question, with_conflicts
 from .grounding.conflicts import detect_conflicts
+from .grounding.thresholds import thresholds
 from .retrieval.base import Retriever
 from .retrieval.corpus import Corpus
 from .retrieval.hybrid import HybridRetriever
@@ -32,9 +33,6 @@ from .retrieval.similarity import CachedSimilarity
 from .settings import GeneratorName, Settings
 from .turn import Evidence
 from .types import Answer, CallerOptions, ChatMessage, Conflict, Hit, Scope, StreamEvent
-
-# Sentences per source considered when looking for sources that disagree.
-_CONFLICT_CANDIDATES = 12
 
 
 class Turn(BaseModel):
@@ -202,7 +200,7 @@ class Assistant:
 
     def _conflicts(self, evidence: Evidence, composed: Composed) -> tuple[Composed, list[Conflict]]:
         # Only sentences that answer the question can disagree on its answer.
-        ranked = answering_sentences(evidence)[:_CONFLICT_CANDIDATES]
+        ranked = answering_sentences(evidence)[: thresholds().conflict_candidates]
         extra = [(sentence, n) for n, sentence in enumerate(ranked, start=1)]
         return with_conflicts(composed, detect_conflicts(evidence.standalone, extra), extra)
 

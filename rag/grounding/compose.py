@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from ..language.sentences import SourceSentence
 from ..types import ChatMessage, Citation, Conflict
 from .citations import Grounded, citation_for
+from .thresholds import thresholds
 
 _MARKER = re.compile(r"\[(\d+)\]")
 # Words that make a question lean on the previous turn (English, Ukrainian, Russian).
@@ -18,7 +19,6 @@ _ANAPHORA = re.compile(
     r"он|она|оно|они|его|ее|её|их|это|этот|там|тогда)\b",
     re.IGNORECASE,
 )
-_FOLLOW_UP_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def standalone_question(question: str, history: Sequence[ChatMessage]) -> str:
     previous = [m.content for m in history if m.role == "user" and m.content.strip()]
     if not previous:
         return question
-    short = len(question.split()) <= _FOLLOW_UP_WORDS
+    short = len(question.split()) <= thresholds().follow_up_words
     if short or _ANAPHORA.search(question) or question.lower().startswith(("and ", "what about")):
         return f"{question} ({previous[-1].strip()})"
     return question
