@@ -29,8 +29,10 @@ from evals.gates import (
     ordering_failures,
     parse_gate,
 )
-from rag.errors import InputError
+from rag.errors import ConfigError, InputError
 from rag.settings import Settings, get_settings
+from rag.thresholds import NAMES as THRESHOLDS
+from rag.thresholds import thresholds, use
 
 if TYPE_CHECKING:
     from evals.compare import Comparison
@@ -87,7 +89,9 @@ def eval_command(
     override: Annotated[
         list[str] | None,
         typer.Option(
-            "--set", help="KEY=VALUE setting for this run (repeatable).", metavar="KEY=VALUE"
+            "--set",
+            help="KEY=VALUE setting or threshold (rag.thresholds) for this run (repeatable).",
+            metavar="KEY=VALUE",
         ),
     ] = None,
 ) -> None:
@@ -102,7 +106,11 @@ def eval_command(
     gates = [parse_gate(g) for g in fail_under] if fail_under else list(DEFAULT_GATES)
     settings = get_settings()
     settings = settings.with_collection(collection) if collection else settings
-    settings = settings.with_overrides(override or [])
+    setting_pairs, threshold_pairs = split_overrides(override or [])
+    settings = settings.with_overrides(setting_pairs)
+    limits = thresholds().with_overrides(threshold_pairs)
+    if api and threshold_pairs:
+        raise InputError("--set of a threshold changes this process; a server (--api) has its own")
     items = merge_gold(load_gold(path) for path in (gold or [DEFAULT_GOLD]))
     names = list(dict.fromkeys(g.value for g in generator)) if generator else [settings.llm]
     # Read the baseline before minutes of answering, so a bad path fails at once.
@@ -112,9 +120,11 @@ def eval_command(
         "top_k": top_k if api else top_k or settings.top_k,
         "collection": None if api else settings.collection,
         "api": api,
-        "settings": override or [],
+        "settings": setting_pairs,
+        "thresholds": threshold_pairs,
     }
-    runs = evaluate(items, names, settings, base_config, api=api, ingest=ingest or [])
+    with use(limits):
+        runs = evaluate(items, names, settings, base_config, api=api, ingest=ingest or [])
     comparisons = compare_all(runs, baselines)
     if json_out:
         write_runs(json_out, runs)
@@ -122,6 +132,25 @@ def eval_command(
         write_report(report, runs, comparisons)
     print_summary(runs, comparisons)
     check_gates(runs, gates, require_measured=bool(fail_under))
+
+
+def split_overrides(pairs: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``--set`` pairs for a setting, and for a threshold; a key that names neither is an
+    error listing both."""
+    settings: list[str] = []
+    limits: list[str] = []
+    for pair in pairs:
+        name, sep, _ = pair.partition("=")
+        if name.strip() in THRESHOLDS:
+            limits.append(pair)
+        elif name.strip() in Settings.model_fields or not sep:
+            settings.append(pair)  # with_overrides checks the value, or reports a missing "="
+        else:
+            raise ConfigError(
+                f"--set {pair!r}: {name.strip()!r} is neither a setting "
+                f"({', '.join(Settings.model_fields)}) nor a threshold ({', '.join(THRESHOLDS)})"
+            )
+    return settings, limits
 
 
 def check_gates(

@@ -30,11 +30,9 @@ from .retrieval.corpus import Corpus
 from .retrieval.hybrid import HybridRetriever
 from .retrieval.similarity import CachedSimilarity
 from .settings import GeneratorName, Settings
+from .thresholds import thresholds
 from .turn import Evidence
 from .types import Answer, CallerOptions, ChatMessage, Conflict, Hit, Scope, StreamEvent
-
-# Sentences per source considered when looking for sources that disagree.
-_CONFLICT_CANDIDATES = 12
 
 
 class Turn(BaseModel):
@@ -202,7 +200,7 @@ class Assistant:
 
     def _conflicts(self, evidence: Evidence, composed: Composed) -> tuple[Composed, list[Conflict]]:
         # Only sentences that answer the question can disagree on its answer.
-        ranked = answering_sentences(evidence)[:_CONFLICT_CANDIDATES]
+        ranked = answering_sentences(evidence)[: thresholds().conflict_candidates]
         extra = [(sentence, n) for n, sentence in enumerate(ranked, start=1)]
         return with_conflicts(composed, detect_conflicts(evidence.standalone, extra), extra)
 

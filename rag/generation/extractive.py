@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from ..grounding.citations import Grounded, citation_for, with_markers
 from ..grounding.ranking import ScoredSentence
-from ..grounding.refusal import MIN_SUPPORT, should_refuse
+from ..grounding.refusal import should_refuse
 from ..language.sentences import SourceSentence
+from ..thresholds import thresholds
 from ..turn import Evidence
 from ..types import CallerOptions, StreamEvent
 from .base import Draft, Drafting
@@ -50,7 +51,8 @@ def extractive_answer(evidence: Evidence) -> Grounded:
         if ranked:
             best.append(ranked[0])
     support = max((b.support for b in best), default=0.0)
-    chosen = [b for b in best if b.support >= MIN_SUPPORT] or best[:1]
+    min_support = thresholds().min_support
+    chosen = [b for b in best if b.support >= min_support] or best[:1]
     chosen = list({(b.sentence.source, b.sentence.start): b for b in chosen}.values())
     citations = tuple(citation_for(n, item.sentence) for n, item in enumerate(chosen, start=1))
     text = " ".join(with_markers(item.sentence.text, [n]) for n, item in enumerate(chosen, start=1))
@@ -63,10 +65,11 @@ def extractive_answer(evidence: Evidence) -> Grounded:
 
 
 def answering_sentences(evidence: Evidence) -> list[SourceSentence]:
-    """Sentences that answer the question's first part (support at least MIN_SUPPORT),
+    """Sentences that answer the question's first part (support at least min_support),
     best first; a duplicate article's copy of a sentence is the same claim, kept once."""
     answering: dict[str, SourceSentence] = {}
+    min_support = thresholds().min_support
     for item in evidence.ranked(0):
-        if item.support >= MIN_SUPPORT:
+        if item.support >= min_support:
             answering.setdefault(item.sentence.text, item.sentence)
     return list(answering.values())

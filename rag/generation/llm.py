@@ -1,7 +1,8 @@
 """The LLM generators (`local`, `openai`): the reader over the turn's best sentences.
 
 Refusal is decided after reading, except when there is nothing to read: the question
-asks to leave the sources, or retrieval found nothing near it (READER_MIN_SUPPORT).
+asks to leave the sources, or retrieval found nothing near it (``reader_min_support``
+of ``rag.thresholds``).
 """
 
 from __future__ import annotations
@@ -13,18 +14,13 @@ from ..adapters.openai_client import LLMClient
 from ..errors import LLMUnavailableError
 from ..grounding.refusal import is_prompt_injection
 from ..settings import Settings
+from ..thresholds import thresholds
 from ..turn import Evidence
 from ..types import CallerOptions, Hit, StreamEvent
 from .base import Draft, Drafting
 from .candidates import candidates_for
 from .reader import SentenceReader
 
-# Below this best support, retrieval found nothing near the question and the reader is
-# not asked. Measured on the BBC dev split with the whole corpus in the store: at 0.2,
-# 18 of 43 unanswerable questions stop here and 4 of 92 answerable ones (lowest 0.10);
-# 0.15 keeps 3 more answerable and lets 6 more unanswerable through to a reader that
-# rarely refuses by itself, and a wrong answer costs more than a refusal.
-READER_MIN_SUPPORT = 0.2
 _NOT_READ = "The question asks to step outside the sources."
 
 
@@ -58,7 +54,7 @@ class ReaderGenerator:
         candidates = candidates_for(
             evidence, settings.reader_sentences, settings.reader_budget_tokens
         )
-        if candidates.best_support < READER_MIN_SUPPORT:
+        if candidates.best_support < thresholds().reader_min_support:
             return Draft(None, "Nothing near the question was found in the sources.")
         reading = self.reader().read(
             evidence.standalone, evidence.parts, candidates, evidence.article_text, options

@@ -9,7 +9,8 @@ unanswerable questions refused). So refusal comes from here. An answer stands on
   (inflection and transliteration allowed, ``rag.language.values.mentions``): a wrong figure or a
   name from another article is the commonest invention;
 - most of its own words (those not taken from the question) come from the cited
-  sentences (GROUNDED_SHARE): an invented claim brings words of its own;
+  sentences (``grounded_share``, ``rag.thresholds``): an invented claim brings
+  words of its own;
 - the question's own names and numbers occur in the cited articles: a near-miss ("…in
   Spain?" when the article lists Italy and Japan; "…in 2003?" when it gives 2004) is
   answered from a sentence about something else, and this is where it shows;
@@ -35,18 +36,8 @@ from ..language.question import Question
 from ..language.sentences import SourceSentence
 from ..language.terms import ENGLISH_STOPWORDS, STOPWORDS, content_terms, covers, is_cyrillic
 from ..language.values import has_value, mentions, proper_words, values, words
+from ..thresholds import thresholds
 from .topic import ArticleText, Topic
-
-# Share of the answer's new content words that its cited sentences must contain. With the
-# BBC corpus in the store the 1.5B reader's correct same-script answers were 0.5-1.0
-# grounded on the sample gold set (2 of 23 under 0.67: it rephrases the verb, keeps the
-# nouns). Its wrong answers are mostly 1.0 grounded too (words copied from the wrong
-# sentence), so this check only catches free invention; the other checks do the rest.
-GROUNDED_SHARE = 0.5
-# A question is judged as English when this share of its words are English function
-# words ("what", "the", "of"): English questions have 0.3-0.6, German and French ones
-# under 0.15 (their "die", "le", "de" are not English words).
-ENGLISH_SHARE = 0.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +96,8 @@ def recite(
 
 def is_english(text: str) -> bool:
     found = [w.lower() for w in words(text) if not w[0].isdigit()]
-    return bool(found) and sum(w in ENGLISH_STOPWORDS for w in found) / len(found) >= ENGLISH_SHARE
+    share = thresholds().english_share
+    return bool(found) and sum(w in ENGLISH_STOPWORDS for w in found) / len(found) >= share
 
 
 def _cites(cited: Sequence[SourceSentence]) -> str | None:
@@ -152,7 +144,7 @@ def _grounded(answer: str, evidence: str, question: str) -> str | None:
     asked, cited = content_terms(question), content_terms(evidence)
     new = [t for t in content_terms(answer) if not covers(t, asked)]
     found = sum(covers(t, cited) for t in new)
-    if new and found / len(new) < GROUNDED_SHARE:
+    if new and found / len(new) < thresholds().grounded_share:
         return f"only {found} of {len(new)} of the answer's words are in the cited sentences"
     return None
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..language.lexicon import DEMONSTRATIVES, PERSONAL_PRONOUNS, any_word
 from ..language.sentences import SourceSentence
+from ..thresholds import thresholds
 from ..types import ChatMessage, Citation, Conflict
 from .citations import Grounded, citation_for, renumber
 
@@ -15,7 +16,6 @@ _Part = tuple[str, Sequence[tuple[SourceSentence, int]]]
 
 # Words that make a question lean on the previous turn (English, Ukrainian, Russian).
 _ANAPHORA = any_word(PERSONAL_PRONOUNS | DEMONSTRATIVES)
-_FOLLOW_UP_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def standalone_question(question: str, history: Sequence[ChatMessage]) -> str:
     previous = [m.content for m in history if m.role == "user" and m.content.strip()]
     if not previous:
         return question
-    short = len(question.split()) <= _FOLLOW_UP_WORDS
+    short = len(question.split()) <= thresholds().follow_up_words
     if short or _ANAPHORA.search(question) or question.lower().startswith(("and ", "what about")):
         return f"{question} ({previous[-1].strip()})"
     return question

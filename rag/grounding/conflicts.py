@@ -4,7 +4,8 @@ A value counts as a source's answer only when it sits near the question's own wo
 in "The treaty took effect Wednesday after …" the weekday belongs to taking effect, so
 it does not answer "On which day did KCNA report …", while "… KCNA news agency reported
 Thursday" does. Two claims from different sources conflict when their values differ and
-the question words near them overlap in at least two words (the same predicate: one
+the question words near them overlap in at least two words (``conflict_min_shared`` of
+``rag.thresholds``; the same predicate: one
 shared word, such as a surname, is too weak and flagged different people's ages as a
 conflict in calibration). Names ("who") are not
 compared: the same person is spelled too many ways ("Kim Jong-un", "Kim Jong Un").
@@ -21,13 +22,10 @@ from ..language import kinds
 from ..language.question import focus_words, question_kind, question_terms
 from ..language.sentences import SourceSentence
 from ..language.terms import covers, key
-from ..language.values import WINDOW, Value, ValueKind, values, words
+from ..language.values import Value, ValueKind, values, words
+from ..thresholds import thresholds
 from ..types import Conflict
 from .citations import marker
-
-_MIN_SHARED = 2
-# Numbers closer than this (relative) are the same figure written differently.
-_NUMBER_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +50,7 @@ def detect_conflicts(
     claims = [
         claim for sentence, n in supporting for claim in _claims(sentence, n, wanted, terms, focus)
     ]
-    shared = min(_MIN_SHARED, len(terms))
+    shared = min(thresholds().conflict_min_shared, len(terms))
     conflicts: list[Conflict] = []
     for value_kind, topic in compared:
         involved = _disagreeing([c for c in claims if c.value.kind == value_kind], shared)
@@ -69,11 +67,12 @@ def _claims(
     focus: frozenset[str],
 ) -> list[_Claim]:
     tokens = [key(w.lower()) for w in words(sentence.text)]
+    width = thresholds().value_window
     found: list[_Claim] = []
     for value in values(sentence.text):
         if value.kind not in wanted:
             continue
-        window = frozenset(tokens[max(0, value.position - WINDOW) : value.position + WINDOW + 1])
+        window = frozenset(tokens[max(0, value.position - width) : value.position + width + 1])
         anchors = frozenset(t for t in terms if covers(t, window))
         if anchors and (not focus or any(covers(f, window) for f in focus)):
             found.append(_Claim(value, anchors, sentence, n))
@@ -99,7 +98,7 @@ def _disagreeing(claims: list[_Claim], shared: int) -> list[_Claim]:
 def _same_value(a: Value, b: Value) -> bool:
     if a.kind == "number":
         x, y = float(a.value), float(b.value)
-        return abs(x - y) <= _NUMBER_TOLERANCE * max(abs(x), abs(y))
+        return abs(x - y) <= thresholds().number_tolerance * max(abs(x), abs(y))
     return a.value == b.value
 
 

@@ -1,5 +1,6 @@
 """What an answering sentence must hold for one analysed question, and how that moves its
-score; the constants are explained in ``rag.generation.extractive``, which ranks with them."""
+score; the weights are fields of ``rag.thresholds``, the rules are explained in
+``rag.grounding.ranking``."""
 
 from __future__ import annotations
 
@@ -27,13 +28,8 @@ from ..language.values import (
     places,
     words,
 )
+from ..thresholds import thresholds
 from .refusal import is_prompt_injection
-
-MISSING_PENALTY = 0.25
-FOCUS_PENALTY = 0.5
-PHRASE_BONUS = 0.15
-WHO_BONUS = 0.08
-PROXIMITY_BONUS = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +67,16 @@ class Needs:
         terms = content_terms(text)
         if all(covers(t, self.terms) for t in terms):
             return 0.0, 0.0
+        limits = thresholds()
         if not self.states_answer(text):
-            support *= MISSING_PENALTY
+            support *= limits.missing_penalty
         if not self._about_focus(text, terms):
-            support *= FOCUS_PENALTY
+            support *= limits.focus_penalty
         sequence = content_sequence(text)
-        bonus = PHRASE_BONUS * phrase_coverage(self.sequence, sequence)
-        bonus += PROXIMITY_BONUS * proximity(self.sequence, sequence)
+        bonus = limits.phrase_bonus * phrase_coverage(self.sequence, sequence)
+        bonus += limits.proximity_bonus * proximity(self.sequence, sequence)
         if self.question.kind == "who":
-            bonus += WHO_BONUS * min(1.0, len(self._new(people(text))) / 2)
+            bonus += limits.who_bonus * min(1.0, len(self._new(people(text))) / 2)
         return support, support + bonus
 
     def _new(self, found: frozenset[str]) -> list[str]:

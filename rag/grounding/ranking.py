@@ -1,6 +1,7 @@
 """Evidence ranking: every sentence of the retrieved chunks, best answer first.
 
-(The rules below are applied by ``rag.grounding.needs``, where their constants live.)
+(The rules below are applied by ``rag.grounding.needs``; their weights are fields of
+``rag.thresholds``.)
 
 Every source sentence is scored against the question (``rag.grounding.support``: idf-weighted
 content-word coverage plus embedding similarity, so a Ukrainian question can still pick
@@ -9,9 +10,9 @@ an English sentence), then held to what the question asks (``rag.language.questi
 - it must state the kind of value asked for: a time for "when", a number for "how many",
   a duration for "how long", a name the question lacks for "who", and for "where" such a
   name after "in", "at", "to"... ("visit to Pyongyang"). One that does not keeps only
-  MISSING_PENALTY of its support, which puts it under MIN_SUPPORT: "On what date did the
+  missing_penalty of its support, which puts it under min_support: "On what date did the
   Duma vote?" is not answered by the sentence on how it voted;
-- a number must stand near (``facts.WINDOW`` words) a word of the question that is not a
+- a number must stand near (``value_window`` words) a word of the question that is not a
   name: in "North Korea sent over 10,000 troops to assist Russia in its war against
   Ukraine" the number is about troops sent, so it does not answer "How many North
   Korean soldiers have been killed in Ukraine?" (Questions in another script than the
@@ -19,15 +20,16 @@ an English sentence), then held to what the question asks (``rag.language.questi
 - it must mention the focus of "how many artillery shells", "the capital of", whoever
   the answer is attributed to ("according to experts"), and one of the names the
   question is about, as a whole name ("South Korea" is not mentioned by "North
-  Korean"), else it keeps FOCUS_PENALTY of its support. Names in another script than
+  Korean"), else it keeps focus_penalty of its support. Names in another script than
   the sentence are not judged;
 - it must say something the question does not: a headline that only repeats the
   question's words ("News Brief") answers nothing;
 - "according to <title>" limits the answer to that article;
 - ranking only, never support: a "who" question prefers sentences naming people after a
-  title or role, "leader Kim Jong-un" (WHO_BONUS), and any question prefers sentences
-  repeating its adjacent word pairs (PHRASE_BONUS: "ratification documents" together, or
-  "ратифікаційними документами" transliterated).
+  title or role, "leader Kim Jong-un" (who_bonus), and any question prefers sentences
+  repeating its adjacent word pairs (phrase_bonus: "ratification documents" together, or
+  "ратифікаційними документами" transliterated) and holding its words close together
+  (proximity_bonus).
 
 """
 

@@ -2,7 +2,8 @@
 
 The text shown on refusal is ``rag.generation.prompts.REFUSAL``; the reasons here go to the notice.
 
-MIN_SUPPORT applies to the best sentence's support for the question (``rank_sentences``).
+``Thresholds.min_support`` (``rag.thresholds``) applies to the best sentence's
+support for the question (``rank_sentences``).
 It was chosen on the calibration questions of ``rag.grounding.support`` in two retrieval settings
 (200-token chunks fused from dense and BM25 rankings; whole paragraphs by dense rank):
 
@@ -31,9 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..thresholds import thresholds
 from ..types import Hit
-
-MIN_SUPPORT = 0.30
 
 # Requests to step outside the task, as imperatives: "ignore the sources", "show me your
 # prompt", "pretend you are…", in English, Ukrainian and Russian. Verbs alone ("ignore",
@@ -92,10 +92,13 @@ def should_refuse(
     hits: Sequence[Hit],
     best_support: float,
     *,
-    min_support: float = MIN_SUPPORT,
+    min_support: float | None = None,
 ) -> RefusalDecision:
     """Refuse unless the question is a plain question and some retrieved sentence
-    supports an answer (``best_support``, from ``rank_sentences``)."""
+    supports an answer (``best_support``, from ``rank_sentences``) of at least
+    ``min_support`` (by default the threshold in force)."""
+    if min_support is None:
+        min_support = thresholds().min_support
     if is_prompt_injection(question):
         return RefusalDecision(True, "The question asks to step outside the sources.")
     if not hits:

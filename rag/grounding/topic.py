@@ -7,11 +7,11 @@ on House of Lords reform). Every word of such an answer is in its cited sentence
 answer checks pass; what gives it away is the article: none of its sentences says much of
 what the question says, while a sentence of another shown article does.
 
-So the cited articles are compared with the best of the articles shown, not with a fixed
-bar: a paraphrased or cross-lingual question shares few words with every article, and
-then none is preferred. The measure is the best single sentence of an article, since a
-whole article's vocabulary grows with its length (a long story "covers" more of any
-question than a short one that answers it).
+So the cited articles are compared with the best of the articles shown (``topic_share`` of
+it, ``rag.thresholds``), not with a fixed bar: a paraphrased or cross-lingual
+question shares few words with every article, and then none is preferred. The measure is
+the best single sentence of an article, since a whole article's vocabulary grows with its
+length (a long story "covers" more of any question than a short one that answers it).
 """
 
 from __future__ import annotations
@@ -21,18 +21,9 @@ from dataclasses import dataclass
 
 from ..language.sentences import split_sentences
 from ..language.terms import content_terms, coverage, idf_weights
+from ..thresholds import thresholds
 
 ArticleText = Callable[[str], str | None]
-
-# The cited articles' best sentence must cover at least this share of what the best
-# sentence of any shown article covers of the question (idf-weighted over all their
-# sentences). Calibrated on recorded replies of the 1.5B reader with the BBC corpus in
-# the store. Counted offline against the retrieved articles, 0.5 was the highest share
-# that dropped none of the right answers (57 on BBC dev, 26 on sample gold) and dropped
-# 2 of 27 and 5 of 20 wrong ones; 0.6 drops a right one. Replayed through the pipeline
-# (candidates' articles, with `recite`), sample gold went from 20 wrong to 18 and kept
-# its 38 right answers; the dev replay at 0.5 was not run.
-TOPIC_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +52,7 @@ class Topic:
     def off_topic(self, sources: Iterable[str]) -> str | None:
         """Why the articles of ``sources`` are not about the question, or None."""
         cited = self.coverage(sources)
-        if self.best > 0 and cited < TOPIC_SHARE * self.best:
+        if self.best > 0 and cited < thresholds().topic_share * self.best:
             return (
                 f"no sentence of the cited articles says as much of the question "
                 f"({cited:.0%}) as one of another shown article ({self.best:.0%})"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
 
+from ..thresholds import thresholds
 from .lexicon import PERSON_ROLES, WORD, drop_possessives
 from .terms import STOPWORDS, content_terms, covers, key, matches
 
@@ -90,8 +91,6 @@ _TITLES = PERSON_ROLES | frozenset(
 )
 # A name after one of these is a place: "in Moscow", "to Pyongyang", "at the Hague".
 _LOCATIVE = frozenset("in at to from near inside outside across throughout".split())
-# Words either side of a value that tie it to what the question asks about.
-WINDOW = 10
 _UNIT = r"(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ie))s?"
 _NUMERAL = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
 _NUMERAL += r"|several|a few|few|many|a|an)"
@@ -230,13 +229,15 @@ def places(text: str) -> frozenset[str]:
 
 
 def near_values(kinds: frozenset[ValueKind], text: str) -> frozenset[str]:
-    """Term keys within WINDOW words of any value of ``kinds`` in ``text``."""
+    """Term keys within ``value_window`` words (``rag.thresholds``) of any value
+    of ``kinds`` in ``text``."""
     tokens = [key(w.lower()) for w in words(text)]
+    width = thresholds().value_window
     return frozenset(
         t
         for v in values(text)
         if v.kind in kinds
-        for t in tokens[max(0, v.position - WINDOW) : v.position + WINDOW + 1]
+        for t in tokens[max(0, v.position - width) : v.position + width + 1]
     )
 
 

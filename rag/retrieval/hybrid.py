@@ -7,11 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..adapters.chroma_store import chroma_where
 from ..adapters.embedders import Matrix
+from ..thresholds import thresholds
 from ..types import Hit, Scope
 from .corpus import Corpus
 
-RRF_K = 60  # the constant from Cormack et al. (2009); damps the weight of top ranks
-_CANDIDATES_PER_RESULT = 4
 # A side that cannot filter by itself ranks this many times the candidates, then keeps
 # those the scope admits.
 _OVERFETCH = 25
@@ -20,8 +19,10 @@ _EVERYTHING = Scope()
 _LEXICAL_THREADS = 4
 
 
-def rrf(rankings: Sequence[Sequence[str]], k: int = RRF_K) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion: score(id) = sum over rankings of 1 / (k + rank)."""
+def rrf(rankings: Sequence[Sequence[str]], k: int | None = None) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: score(id) = sum over rankings of 1 / (k + rank), with
+    ``rrf_k`` of ``rag.thresholds`` unless ``k`` is given."""
+    k = thresholds().rrf_k if k is None else k
     scores: dict[str, float] = {}
     for ranking in rankings:
         for rank, item in enumerate(ranking, start=1):
@@ -51,7 +52,7 @@ class HybridRetriever:
         self, question: str, vector: Matrix, top_k: int, scope: Scope | None = None
     ) -> list[Hit]:
         scope = scope or _EVERYTHING
-        n = max(top_k * _CANDIDATES_PER_RESULT, 20)
+        n = max(top_k * thresholds().candidates_per_result, 20)
         # Both sides wait in native code (HNSW, BM25's sparse scoring), so running them
         # side by side costs the slower of the two instead of their sum.
         lexical_side = self._pool.submit(self._lexical, question, n, scope)

@@ -150,6 +150,31 @@ def test_cli_rejects_a_bad_gate_before_answering(tmp_path: Path) -> None:
     assert "--fail-under" in result.stderr
 
 
+def test_cli_set_overrides_a_threshold_for_the_run_and_records_it(
+    tmp_path: Path, data_dir: Path, extractive_run: EvalRun
+) -> None:
+    gold = _small_gold(tmp_path / "gold.jsonl", extractive_run, [])
+    out = tmp_path / "strict.json"
+    # Support never exceeds 1: above it, every question is refused, the right ones too.
+    sets = ["--set", "min_support=1.01", "--set", "reader_sentences=6"]
+    files = ["--gold", str(gold), "--json", str(out), "--fail-under", "hit_at_5=0"]
+    result = _rag(["eval", "--generator", "extractive", *files, *sets], data_dir)
+    assert result.returncode == 0, result.stderr
+    (run,) = load_runs(out).values()
+    assert run.items and all(item.refused for item in run.items)
+    assert all("1.01" in (item.notice or "") for item in run.items), run.items
+    assert run.config["thresholds"] == ["min_support=1.01"]
+    assert run.config["settings"] == ["reader_sentences=6"]
+
+
+def test_cli_rejects_an_unknown_set_key_naming_settings_and_thresholds(tmp_path: Path) -> None:
+    result = _rag(["eval", "--set", "min_suport=0.3"], tmp_path / "empty")
+    assert result.returncode == 2
+    message = " ".join(result.stderr.split())
+    assert "'min_suport' is neither a setting" in message
+    assert "reader_sentences" in message and "min_support" in message
+
+
 @pytest.fixture(scope="module")
 def api_url(data_dir: Path) -> Iterator[str]:
     """`rag serve` over the ingested samples on a free port."""

@@ -10,8 +10,8 @@ import pytest
 from index.loaders import make_article
 from rag.generation.extractive import extractive_answer
 from rag.grounding.ranking import analyse_for, rank_sentences, unique_sentences
-from rag.grounding.refusal import MIN_SUPPORT, is_prompt_injection
-from rag.grounding.support import COS_CEIL, COS_FLOOR
+from rag.grounding.refusal import is_prompt_injection
+from rag.thresholds import DEFAULT
 from rag.turn import Evidence
 from rag.types import Hit, Similarity
 from tests.paragraph_hits import as_hits, paragraph_chunks, sample_articles, sample_hits
@@ -29,7 +29,7 @@ def favouring(needle: str) -> Similarity:
     paraphrase of any question."""
 
     def similarity(text: str, candidates: Sequence[str]) -> list[float]:
-        return [COS_CEIL if needle in c else COS_FLOOR for c in candidates]
+        return [DEFAULT.cos_ceil if needle in c else DEFAULT.cos_floor for c in candidates]
 
     return similarity
 
@@ -57,7 +57,7 @@ def test_a_semantic_match_answers_a_question_in_another_language(hits: list[Hit]
     similarity = favouring("Andrei Rudenko")
     result = extractive_answer(Evidence.of(question, hits, similarity))
     assert "Kim Jong Gyu" in result.citations[0].quote
-    assert result.support >= MIN_SUPPORT
+    assert result.support >= DEFAULT.min_support
 
 
 def test_each_part_of_a_question_gets_its_own_sentence(hits: list[Hit]) -> None:
@@ -86,7 +86,7 @@ def test_each_part_of_a_question_gets_its_own_sentence(hits: list[Hit]) -> None:
     ],
 )
 def test_a_sentence_must_state_what_is_asked(hits: list[Hit], question: str) -> None:
-    assert extractive_answer(Evidence.of(question, hits, None)).support < MIN_SUPPORT
+    assert extractive_answer(Evidence.of(question, hits, None)).support < DEFAULT.min_support
 
 
 def test_a_headline_that_only_repeats_the_question_answers_nothing(hits: list[Hit]) -> None:
@@ -107,7 +107,7 @@ def test_according_to_a_title_answers_from_that_article(hits: list[Hit]) -> None
     ["What is the capital of Australia?", "How many artillery shells did North Korea send?"],
 )
 def test_unrelated_questions_find_no_support(hits: list[Hit], question: str) -> None:
-    assert extractive_answer(Evidence.of(question, hits, None)).support < MIN_SUPPORT
+    assert extractive_answer(Evidence.of(question, hits, None)).support < DEFAULT.min_support
 
 
 def test_focus_words_hold_back_a_sentence_about_something_else(hits: list[Hit]) -> None:
@@ -154,7 +154,7 @@ def test_an_instruction_planted_in_an_article_is_never_evidence(
     assert len(instructions) == 2
     assert all((r.support, r.score) == (0.0, 0.0) for r in instructions)
     result = extractive_answer(Evidence.of(question, planted + hits, favouring("HACKED")))
-    assert result.support < MIN_SUPPORT
+    assert result.support < DEFAULT.min_support
     assert not any(is_prompt_injection(c.quote) for c in result.citations)
     news = extractive_answer(
         Evidence.of("How many visitors did the festival draw?", planted + hits, None)

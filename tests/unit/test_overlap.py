@@ -6,13 +6,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from rag.grounding.support import (
-    COS_CEIL,
-    COS_FLOOR,
-    LEXICAL_WEIGHT,
-    rescale_cosine,
-    support_scores,
-)
+from rag.grounding.support import rescale_cosine, support_scores
 from rag.language.terms import (
     content_sequence,
     content_terms,
@@ -23,6 +17,7 @@ from rag.language.terms import (
     proximity,
     tokens,
 )
+from rag.thresholds import DEFAULT
 
 pytestmark = pytest.mark.unit
 
@@ -90,19 +85,20 @@ def test_rare_terms_weigh_more_and_coverage_is_weighted() -> None:
 
 
 def test_cosines_are_rescaled_between_floor_and_ceiling() -> None:
-    assert rescale_cosine(COS_FLOOR - 0.1) == 0.0
-    assert rescale_cosine(COS_CEIL + 0.1) == 1.0
-    assert rescale_cosine((COS_FLOOR + COS_CEIL) / 2) == pytest.approx(0.5)
+    assert rescale_cosine(DEFAULT.cos_floor - 0.1) == 0.0
+    assert rescale_cosine(DEFAULT.cos_ceil + 0.1) == 1.0
+    assert rescale_cosine((DEFAULT.cos_floor + DEFAULT.cos_ceil) / 2) == pytest.approx(0.5)
 
 
 def test_support_mixes_both_signals_or_stands_on_words_alone() -> None:
     def similarity(text: str, candidates: Sequence[str]) -> list[float]:
-        return [COS_CEIL if "treaty" in c else COS_FLOOR for c in candidates]
+        return [DEFAULT.cos_ceil if "treaty" in c else DEFAULT.cos_floor for c in candidates]
 
     candidates = ["The treaty took effect.", "The pact came into force."]
     mixed = support_scores("When did the treaty take effect?", candidates, similarity)
     assert mixed[0].semantic == 1.0 and mixed[1].semantic == 0.0
-    assert mixed[0].value == pytest.approx(LEXICAL_WEIGHT * mixed[0].lexical + 1 - LEXICAL_WEIGHT)
+    weight = DEFAULT.lexical_weight
+    assert mixed[0].value == pytest.approx(weight * mixed[0].lexical + 1 - weight)
     alone = support_scores("When did the treaty take effect?", candidates, None)
     assert [s.value for s in alone] == [s.lexical for s in alone]
     assert support_scores("anything", [], similarity) == []

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from rag.generation.extractive import extractive_answer
-from rag.grounding.refusal import MIN_SUPPORT, is_prompt_injection, should_refuse
+from rag.grounding.refusal import is_prompt_injection, should_refuse
+from rag.thresholds import DEFAULT
 from rag.turn import Evidence
 from rag.types import Hit
 from tests.paragraph_hits import sample_hits
@@ -79,9 +80,9 @@ def test_ordinary_questions_are_not_injection(question: str) -> None:
 def test_refuses_without_hits_or_with_weak_evidence(hits: list[Hit]) -> None:
     question = "Who exchanged the ratification documents?"
     assert should_refuse(question, [], best_support=1.0).refused
-    weak = should_refuse(question, hits, best_support=MIN_SUPPORT - 0.01)
+    weak = should_refuse(question, hits, best_support=DEFAULT.min_support - 0.01)
     assert weak.refused and "too weak" in weak.reason
-    assert not should_refuse(question, hits, best_support=MIN_SUPPORT).refused
+    assert not should_refuse(question, hits, best_support=DEFAULT.min_support).refused
     assert should_refuse(question, hits, best_support=0.5, min_support=0.6).refused
 
 
