@@ -30,6 +30,9 @@ from .local_model import reader_gguf
 
 HOST = "127.0.0.1"
 SERVER_MODULE = "rag.adapters.llm_serve"
+# A server started before rag/ had stage folders runs the module under its old name; it is
+# still ours to report and stop (else `make run` after an upgrade finds its port taken).
+_SERVER_MODULES = (SERVER_MODULE, "rag.llm_serve")
 _POLL_S = 0.25
 _STOP_GRACE_S = 10.0
 # The first start also assembles the 1.1 GB model before loading it.
@@ -281,7 +284,8 @@ def _is_llama_server(pid: int) -> bool:
         return False
     if not procinfo.PROC.is_dir():
         return True  # no /proc here: trust the pidfile
-    return SERVER_MODULE in procinfo.command_line(pid)
+    args = procinfo.command_line(pid)
+    return any(module in args for module in _SERVER_MODULES)
 
 
 def _terminate(pid: int) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -141,6 +144,33 @@ def test_ensure_server_starts_one_server_reuses_it_and_stop_ends_it(
     after = server_status(settings)
     assert not after.healthy and after.pid is None
     assert not pidfile_path(settings).exists() and not stop_server(settings)
+
+
+@pytest.mark.parametrize(
+    ("module", "ours"), [("rag.adapters.llm_serve", True), ("rag.llm_serve", True), ("x", False)]
+)
+def test_stop_ends_a_server_of_this_or_the_previous_layout_and_nothing_else(
+    tmp_path: Path, module: str, ours: bool
+) -> None:
+    """The pidfile's process is stopped only when its command line runs the server
+    module, under its name today or before rag/ had folders (a server left running across
+    an upgrade); any other process holding that pid is left alone."""
+    settings = Settings(data_dir=tmp_path / "data")
+    settings.data_dir.mkdir(parents=True)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", module])
+    try:
+        record = {"pid": sleeper.pid, "port": free_port()}
+        pidfile_path(settings).write_text(json.dumps(record), encoding="utf-8")
+        assert (server_status(settings).pid == sleeper.pid) is ours
+        assert stop_server(settings) is ours
+        if ours:
+            sleeper.wait(timeout=15)  # ended, else this raises TimeoutExpired
+        else:
+            assert sleeper.poll() is None
+        assert not pidfile_path(settings).exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
 
 
 def test_port_and_host_in_the_environment_do_not_move_the_server(
