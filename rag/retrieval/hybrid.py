@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 
 from ..adapters.chroma_store import chroma_where
 from ..adapters.embedders import Matrix
@@ -15,8 +16,14 @@ from .corpus import Corpus
 # those the scope admits.
 _OVERFETCH = 25
 _EVERYTHING = Scope()
-# Lexical searches in flight per retriever; each question runs one beside its dense side.
+# Lexical searches in flight per process; each question runs one beside its dense side.
 _LEXICAL_THREADS = 4
+
+
+@cache
+def _lexical_pool() -> ThreadPoolExecutor:
+    """One pool for every retriever, made on the first question rather than at import."""
+    return ThreadPoolExecutor(_LEXICAL_THREADS, thread_name_prefix="bm25")
 
 
 def rrf(rankings: Sequence[Sequence[str]], k: int | None = None) -> list[tuple[str, float]]:
@@ -38,7 +45,6 @@ class HybridRetriever:
         question is embedded once per turn for retrieval and grounding together."""
         self.corpus = corpus
         self._query_vector = query_vector or self._embed_query
-        self._pool = ThreadPoolExecutor(_LEXICAL_THREADS, thread_name_prefix="bm25")
 
     def _embed_query(self, question: str) -> Matrix:
         vector: Matrix = self.corpus.embedder.embed_queries([question])[0]
@@ -55,7 +61,7 @@ class HybridRetriever:
         n = max(top_k * thresholds().candidates_per_result, 20)
         # Both sides wait in native code (HNSW, BM25's sparse scoring), so running them
         # side by side costs the slower of the two instead of their sum.
-        lexical_side = self._pool.submit(self._lexical, question, n, scope)
+        lexical_side = _lexical_pool().submit(self._lexical, question, n, scope)
         dense = self._dense(vector, n, scope)
         lexical = lexical_side.result()
         fused = rrf([dense, lexical])
