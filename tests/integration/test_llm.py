@@ -157,8 +157,13 @@ def test_stop_ends_a_server_of_this_or_the_previous_layout_and_nothing_else(
     an upgrade); any other process holding that pid is left alone."""
     settings = Settings(data_dir=tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", module])
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; print(flush=True); time.sleep(60)", module],
+        stdout=subprocess.PIPE,
+    )
     try:
+        # Until the child has exec'ed, /proc shows pytest's command line, not the sleeper's.
+        assert sleeper.stdout is not None and sleeper.stdout.readline() == b"\n"
         record = {"pid": sleeper.pid, "port": free_port()}
         pidfile_path(settings).write_text(json.dumps(record), encoding="utf-8")
         assert (server_status(settings).pid == sleeper.pid) is ours
@@ -170,7 +175,7 @@ def test_stop_ends_a_server_of_this_or_the_previous_layout_and_nothing_else(
         assert not pidfile_path(settings).exists()
     finally:
         sleeper.kill()
-        sleeper.wait()
+        sleeper.communicate()  # reaps it and closes its pipe
 
 
 def test_port_and_host_in_the_environment_do_not_move_the_server(
