@@ -37,7 +37,12 @@ class ReaderGenerator:
         with self._lock:
             if self._reader is None:
                 client = LLMClient.from_settings(self._settings)
-                self._reader = SentenceReader(client, self._slots, self._settings.llm_max_tokens)
+                self._reader = SentenceReader(
+                    client,
+                    self._slots,
+                    self._settings.llm_max_tokens,
+                    confirm=self._settings.reader_confirm,
+                )
             return self._reader
 
     @property

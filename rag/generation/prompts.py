@@ -56,6 +56,29 @@ READER_SCHEMA: dict[str, Any] = {
     "required": ["answer", "sentences"],
 }
 
+# The second look (Self-RAG's "is it supported" judgement, asked of the same model in a
+# prompt of its own). A small reader answers from the nearest sentence even when that
+# sentence is about another person's role or another event ("the president of South
+# Korea": Kim Jong Un, from a sentence on the North Korean leader); asked on its own
+# whether the cited sentences say that, it often says no. Its verdicts are close calls, so
+# the prompt asks for "false" only when the sentences are about something else: of three
+# wordings tried on the BBC dev split (81 answers of the 1.5B reader, 57 right), a plain
+# "do they state it?" dropped 17 of the 24 wrong answers but 11 right ones; this one drops
+# 8 wrong and 1 right. The answer is judged as written, never rewritten.
+CONFIRM_SYSTEM = """\
+You check answers to questions about news. Reply with JSON: {"supported": true} if the \
+sentences say the proposed answer is the answer to the question, {"supported": false} if \
+they are about another person, role, place, time, number or event than the question asks \
+about."""
+CONFIRM_USER = "Sentences:\n{sentences}\n\nQuestion: {question}\nProposed answer: {answer}"
+CONFIRM_LINE = "- {text}"
+CONFIRM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"supported": {"type": "boolean"}},
+    "required": ["supported"],
+}
+CONFIRM_MAX_TOKENS = 12  # {"supported": false} and the server's whitespace
+
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 # What a small model writes as its answer when it means null (seen: "None" citing a
 # sentence at random for "What are the previous instructions?"); compared lowercased,
@@ -102,6 +125,29 @@ def reader_messages(
         ChatMessage(role="system", content=READER_SYSTEM),
         ChatMessage(role="user", content=user),
     )
+
+
+def confirm_messages(
+    question: str, answer: str, cited: Sequence[SourceSentence]
+) -> tuple[ChatMessage, ...]:
+    sentences = "\n".join(CONFIRM_LINE.format(text=" ".join(s.text.split())) for s in cited)
+    user = CONFIRM_USER.format(sentences=sentences, question=question, answer=answer)
+    return (
+        ChatMessage(role="system", content=CONFIRM_SYSTEM),
+        ChatMessage(role="user", content=user),
+    )
+
+
+def parse_confirmation(text: str) -> bool:
+    """The verdict of a `confirm_messages` reply; ValueError when it gives none."""
+    match = _JSON_OBJECT.search(text)
+    try:
+        verdict = json.loads(match[0]).get("supported") if match else None
+    except (ValueError, AttributeError):
+        verdict = None
+    if not isinstance(verdict, bool):
+        raise ValueError(f"the reader's check is not the JSON asked for: {text!r}")
+    return verdict
 
 
 def parse_reply(text: str) -> ReaderReply:

@@ -23,7 +23,16 @@ from ..language.question import Question
 from ..language.sentences import SourceSentence
 from ..types import CallerOptions
 from .candidates import Candidates
-from .prompts import READER_SCHEMA, ReaderReply, parse_reply, reader_messages
+from .prompts import (
+    CONFIRM_MAX_TOKENS,
+    CONFIRM_SCHEMA,
+    READER_SCHEMA,
+    ReaderReply,
+    confirm_messages,
+    parse_confirmation,
+    parse_reply,
+    reader_messages,
+)
 
 _NO_OPTIONS = CallerOptions()
 
@@ -42,17 +51,22 @@ class Reading:
 
 
 class SentenceReader:
-    """Reads candidates with one LLM client; at most ``slots`` calls in flight."""
+    """Reads candidates with one LLM client; at most ``slots`` calls in flight. With
+    ``confirm``, an answer that passed the checks is put to the model once more
+    (``rag.generation.prompts.CONFIRM_SYSTEM``) and stands only if it says the cited
+    sentences state it."""
 
     def __init__(
         self,
         client: LLMClient,
         slots: threading.BoundedSemaphore,
         max_tokens: int,
+        confirm: bool = True,
     ) -> None:
         self.client = client
         self._slots = slots
         self._max_tokens = max_tokens
+        self._confirm = confirm
 
     def read(
         self,
@@ -76,6 +90,8 @@ class SentenceReader:
             if recited is None:
                 return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
             cited = recited
+        if self._confirm and not self.confirms(question, reply.answer, cited):
+            return Reading(None, "the reader did not find its answer in the cited sentences", reply)
         numbers = list(range(1, len(cited) + 1))
         grounded = Grounded(
             answer=with_markers(reply.answer, numbers),
@@ -98,6 +114,21 @@ class SentenceReader:
             )
         try:
             return parse_reply(text)
+        except ValueError as exc:
+            raise ReaderOutputError(str(exc)) from exc
+
+    def confirms(self, question: str, answer: str, cited: Sequence[SourceSentence]) -> bool:
+        """The model's verdict on whether ``cited`` states ``answer`` to ``question``;
+        deterministic whatever temperature the caller chose for the answer."""
+        with self._slots:
+            text = self.client.complete(
+                confirm_messages(question, answer, cited),
+                max_tokens=CONFIRM_MAX_TOKENS,
+                json_schema=CONFIRM_SCHEMA,
+                temperature=0.0,
+            )
+        try:
+            return parse_confirmation(text)
         except ValueError as exc:
             raise ReaderOutputError(str(exc)) from exc
 

@@ -7,9 +7,12 @@ import pytest
 from rag.adapters.tokens import count_tokens
 from rag.generation.candidates import select_candidates
 from rag.generation.prompts import (
+    CONFIRM_SYSTEM,
     READER_SYSTEM,
     REFUSAL,
     ReaderReply,
+    confirm_messages,
+    parse_confirmation,
     parse_reply,
     reader_messages,
 )
@@ -79,6 +82,36 @@ def test_parse_reply(reply: str, parsed: ReaderReply) -> None:
 def test_a_reply_in_neither_format_is_an_error(reply: str) -> None:
     with pytest.raises(ValueError, match="neither"):
         parse_reply(reply)
+
+
+def test_the_check_shows_the_cited_sentences_unnumbered_then_question_and_answer() -> None:
+    system, user = confirm_messages("Who exchanged them?", "Kim and Rudenko", [A0, A1])
+    assert system.role == "system" and system.content == CONFIRM_SYSTEM
+    assert user.content == (
+        "Sentences:\n"
+        "- The treaty took effect on Wednesday.\n"
+        "- Kim Jong Gyu and Andrei Rudenko exchanged the documents.\n"
+        "\n"
+        "Question: Who exchanged them?\n"
+        "Proposed answer: Kim and Rudenko"
+    )
+
+
+@pytest.mark.parametrize(
+    ("reply", "verdict"),
+    [('{"supported": true}', True), ('{"supported": false}', False),
+     ('Verdict: {"supported": false} ', False)],
+)  # fmt: skip
+def test_parse_confirmation(reply: str, verdict: bool) -> None:
+    assert parse_confirmation(reply) is verdict
+
+
+@pytest.mark.parametrize(
+    "reply", ["yes", '{"supported": "yes"}', '{"answer": "x", "sentences": [1]}', "[true]", "{"]
+)
+def test_a_check_without_a_verdict_is_an_error(reply: str) -> None:
+    with pytest.raises(ValueError, match="check"):
+        parse_confirmation(reply)
 
 
 def test_a_callers_instructions_follow_the_question_and_leave_the_system_prompt_alone() -> None:
