@@ -27,6 +27,7 @@ only its citation (`recite`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -38,6 +39,11 @@ from ..language.terms import ENGLISH_STOPWORDS, STOPWORDS, content_terms, covers
 from ..language.values import has_value, mentions, proper_words, values, words
 from ..thresholds import thresholds
 from .topic import ArticleText, Topic
+
+# Where a question has more than one sentence: a follow-up carries the previous question
+# in brackets (``rag.grounding.compose.standalone_question``), and "(Tell me about…" opens
+# a sentence of its own, its capital no sign of a name.
+_CLAUSES = re.compile(r"[.?!;]\s+|\(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +92,10 @@ def recite(
     Small readers often answer right and cite the wrong number (the sentence beside the
     fact, or its echo in another article). Only the pointer is replaced, never the text,
     and only by sentences the answer passes the same checks on. Single sentences first,
-    so the narrowest evidence is cited."""
+    so the narrowest evidence is cited. Only sentences in the answer's script: in another
+    one the name and wording checks have nothing to compare, and would pass anything."""
+    script = is_cyrillic(answer)
+    sentences = [s for s in sentences if is_cyrillic(s.text) == script]
     pairs = [[a, b] for a, b in pairwise(sentences) if a.source == b.source]
     for option in [[s] for s in sentences] + pairs:
         if check_answer(answer, option, parts, article_text, topic).ok:
@@ -160,7 +169,7 @@ def _question_facts_in_articles(
     if not is_english(question):
         return None
     script = is_cyrillic(article)
-    for name in proper_words(question):
+    for name in (n for clause in _CLAUSES.split(question) for n in proper_words(clause)):
         if is_cyrillic(name) == script and not mentions(article, name):
             return f"the question's {name!r} is not in the cited articles"
     return None

@@ -133,3 +133,23 @@ def test_an_answer_no_candidate_states_is_not_recited() -> None:
     sentences = [_sentence(SIGNED, "b.txt"), _sentence(EXCHANGE, "a.txt")]
     question = analyse("Who exchanged the ratification documents?")
     assert recite("Sergei Lavrov and Choe Son Hui", sentences, question, ARTICLES.get) is None
+
+
+def test_an_answer_is_not_recited_to_a_sentence_in_another_script() -> None:
+    """Seen: an English answer moved to the Ukrainian caption "Путін та Кім Чен Ин", where
+    no name or word of it can be compared, so every check passed."""
+    sentences = [_sentence("Путін та Кім Чен Ин", "b.txt"), _sentence(SIGNED, "b.txt")]
+    question = analyse("Who exchanged the ratification documents?")
+    assert recite("Kim Jong Gyu and Andrei Rudenko", sentences, question, ARTICLES.get) is None
+
+
+def test_a_follow_up_with_the_previous_question_in_brackets_is_checked_by_its_names() -> None:
+    """The bracketed question opens a sentence of its own: "Tell" is no name, but
+    "Spain" in it still has to be in the cited article."""
+    follow_up = "Who exchanged the ratification documents? (Tell me about the {} treaty.)"
+    answer = "Kim Jong Gyu and Andrei Rudenko."
+    assert _check(follow_up.format("Russia North Korea"), answer) == "ok"
+    assert (
+        _check(follow_up.format("Spain"), answer)
+        == "the question's 'Spain' is not in the cited articles"
+    )
