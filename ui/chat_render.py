@@ -11,11 +11,11 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from rag.grounding.citations import WRITTEN_MARKER
 from rag.types import Answer, Citation, Conflict
 
 # Characters of article text shown on each side of a quote in its source card.
 PASSAGE_CONTEXT = 300
-_MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def link_markers(escaped: str, turn: int, known: set[int]) -> str:
         target = anchor_id(turn, n)
         return f'<a class="rag-cite" href="#{target}" title="Show source {n}">[{n}]</a>'
 
-    return _MARKER.sub(link, escaped)
+    return WRITTEN_MARKER.sub(link, escaped)
 
 
 def _paragraphs(escaped_lines: Sequence[str]) -> str:
@@ -127,7 +127,7 @@ def conflicts_html(
     for conflict in conflicts:
         items = []
         for claim in conflict.claims:
-            numbers = [int(m) for m in _MARKER.findall(claim)]
+            numbers = [int(m) for m in WRITTEN_MARKER.findall(claim)]
             source = _source_label(citations.get(numbers[-1])) if numbers else ""
             items.append(f"<li>{link_markers(html.escape(claim), turn, known)}{source}</li>")
         boxes.append(

@@ -22,9 +22,10 @@ _MARKER = re.compile(
     r"|\((\d{1,2})\)(?=[.!?…]*(?:\s|$)))",
     re.IGNORECASE,
 )
-# The one form this package writes (``marker``), and so the only one ``renumber`` rewrites:
-# an article's own "(1)" or "[1-3]" quoted in an answer is text, not a citation.
-_WRITTEN = re.compile(r"\[(\d+)\]")
+# The one form this package writes (``marker``), and so the only one ``renumber`` rewrites
+# and the UI links: an article's own "(1)" or "[1-3]" quoted in an answer is text, not a
+# citation.
+WRITTEN_MARKER = re.compile(r"\[(\d+)\]")
 _MAX_RANGE = 20
 _TERMINAL = re.compile(r"[.!?…]+$")
 _CLOSERS = ("”", '"', "’", "'", "»", ")", "]")
@@ -89,7 +90,7 @@ def marker(n: int) -> str:
 
 def renumber(text: str, mapping: Mapping[int, int]) -> str:
     """``text`` with each marker "[n]" as "[mapping[n]]"; a number not mapped stays."""
-    return _WRITTEN.sub(lambda m: marker(mapping.get(int(m[1]), int(m[1]))), text)
+    return WRITTEN_MARKER.sub(lambda m: marker(mapping.get(int(m[1]), int(m[1]))), text)
 
 
 def with_markers(text: str, numbers: Sequence[int]) -> str:
