@@ -98,6 +98,9 @@ class Settings(BaseSettings):
         "json_schema (OpenAI, vLLM, Ollama), json_object (llama-cpp-python) or none.",
     )
     llm_port: int = Field(8765, ge=1, le=65535, description="Port of the managed llama.cpp server.")
+    llm_check_port: int = Field(
+        8766, ge=1, le=65535, description="Port of the managed server of the reader's second look."
+    )
     llm_ctx: int = Field(2048, ge=256, description="Context window of the managed LLM server.")
     llm_threads: int = Field(
         0, ge=0, description="CPU threads of the managed LLM server; 0 means all cores."
@@ -117,7 +120,8 @@ class Settings(BaseSettings):
     reader_confirm: bool = Field(
         True,
         description="Ask the reader once more whether the cited sentences are about what "
-        "its answer says (drops a third of its wrong answers; about 1 s more per answer).",
+        "its answer says (drops a third of its wrong answers; about 1 s more per answer; "
+        "`local` asks a second managed server, on llm_check_port).",
     )
     llm_retries: int = Field(
         1, ge=0, le=10, description="Retries of an LLM call after a connection error, 429 or 5xx."

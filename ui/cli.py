@@ -278,21 +278,32 @@ class LLMServerAction(StrEnum):
 def llm_server(
     action: Annotated[LLMServerAction, typer.Argument(help="What to do.")] = LLMServerAction.start,
 ) -> None:
-    """Start, stop or inspect the managed local LLM server (llama.cpp, the bundled Qwen)."""
-    from rag.adapters.llm_server import ensure_server, server_status, stop_server
+    """Start, stop or inspect the managed local LLM servers (llama.cpp, the bundled Qwen):
+    the reader's and, with RAG_READER_CONFIRM, its second look's."""
+    from rag.adapters.llm_server import (
+        ServerRole,
+        ensure_server,
+        managed_roles,
+        server_status,
+        stop_server,
+    )
 
     settings = get_settings()
-    if action is LLMServerAction.start:
-        out.print(f"LLM server ready at {ensure_server(settings)}")
-    elif action is LLMServerAction.stop:
-        out.print("stopped" if stop_server(settings) else "no managed LLM server was running")
-    else:
-        status = server_status(settings)
-        state = "healthy" if status.healthy else "not answering"
-        out.print(
-            f"{status.base_url}: {state} (pid {status.pid}, model {status.model}, "
-            f"CPU backend {status.cpu_backend})"
-        )
+    # `stop` ends both whatever the settings say now: a server started under others stays ours.
+    roles = tuple(ServerRole) if action is LLMServerAction.stop else managed_roles(settings)
+    for role in roles:
+        if action is LLMServerAction.start:
+            out.print(f"LLM server ({role}) ready at {ensure_server(settings, role)}")
+        elif action is LLMServerAction.stop:
+            stopped = stop_server(settings, role)
+            out.print(f"{role}: " + ("stopped" if stopped else "no managed LLM server was running"))
+        else:
+            status = server_status(settings, role)
+            state = "healthy" if status.healthy else "not answering"
+            out.print(
+                f"{role} {status.base_url}: {state} (pid {status.pid}, model {status.model}, "
+                f"CPU backend {status.cpu_backend})"
+            )
 
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")

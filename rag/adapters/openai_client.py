@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, cast
 from ..errors import LLMUnavailableError
 from ..settings import ResponseFormat, Settings
 from ..types import ChatMessage
+from .llm_server import ServerRole, ensure_server
 
 if TYPE_CHECKING:
     import httpx
@@ -65,14 +66,13 @@ class LLMClient:
         self._tokens_lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LLMClient:
-        """The client for ``settings``; `local` without a URL starts the managed server."""
+    def from_settings(cls, settings: Settings, role: ServerRole = ServerRole.reader) -> LLMClient:
+        """The client for ``settings``; `local` without a URL starts the managed server of
+        ``role``. A server given by URL serves every role."""
         base_url = settings.llm_base_url
         local = settings.llm == "local"
         if base_url is None and local:
-            from .llm_server import ensure_server
-
-            base_url = ensure_server(settings)
+            base_url = ensure_server(settings, role)
         return cls(
             base_url,
             settings.llm_model,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from ..adapters.llm_server import ServerRole
 from ..adapters.openai_client import LLMClient
 from ..errors import LLMUnavailableError
 from ..grounding.refusal import is_prompt_injection
@@ -36,19 +37,21 @@ class ReaderGenerator:
     def reader(self) -> SentenceReader:
         with self._lock:
             if self._reader is None:
-                client = LLMClient.from_settings(self._settings)
+                settings = self._settings
+                client = LLMClient.from_settings(settings)
+                checker = None
+                if settings.reader_confirm:
+                    checker = LLMClient.from_settings(settings, ServerRole.check)
                 self._reader = SentenceReader(
-                    client,
-                    self._slots,
-                    self._settings.llm_max_tokens,
-                    confirm=self._settings.reader_confirm,
+                    client, self._slots, settings.llm_max_tokens, checker=checker
                 )
             return self._reader
 
     @property
     def tokens_generated(self) -> int:
         with self._lock:
-            return self._reader.client.tokens_generated if self._reader else 0
+            clients = self._reader.clients if self._reader else ()
+        return sum(c.tokens_generated for c in clients)
 
     def draft(self, evidence: Evidence, options: CallerOptions) -> Drafting:
         hits = evidence.hits
@@ -68,14 +71,15 @@ class ReaderGenerator:
 
     def healthy(self) -> bool:
         try:
-            return self.reader().client.health()
+            return all(c.health() for c in self.reader().clients)
         except LLMUnavailableError:
             return False
 
     def close(self) -> None:
         with self._lock:
             if self._reader is not None:
-                self._reader.client.close()
+                for client in self._reader.clients:
+                    client.close()
                 self._reader = None
 
 

@@ -51,8 +51,9 @@ class Reading:
 
 
 class SentenceReader:
-    """Reads candidates with one LLM client; at most ``slots`` calls in flight. With
-    ``confirm``, an answer that passed the checks is put to the model once more
+    """Reads candidates with one LLM client; at most ``slots`` calls in flight. With a
+    ``checker`` (a client of the same model: its own server keeps its own prompt cached),
+    an answer that passed the checks is put to the model once more
     (``rag.generation.prompts.CONFIRM_SYSTEM``) and stands only if it says the cited
     sentences state it."""
 
@@ -61,12 +62,16 @@ class SentenceReader:
         client: LLMClient,
         slots: threading.BoundedSemaphore,
         max_tokens: int,
-        confirm: bool = True,
+        checker: LLMClient | None = None,
     ) -> None:
         self.client = client
+        self.checker = checker
         self._slots = slots
         self._max_tokens = max_tokens
-        self._confirm = confirm
+
+    @property
+    def clients(self) -> tuple[LLMClient, ...]:
+        return (self.client,) if self.checker is None else (self.client, self.checker)
 
     def read(
         self,
@@ -90,7 +95,7 @@ class SentenceReader:
             if recited is None:
                 return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
             cited = recited
-        if self._confirm and not self.confirms(question, reply.answer, cited):
+        if self.checker is not None and not self.confirms(question, reply.answer, cited):
             return Reading(None, "the reader did not find its answer in the cited sentences", reply)
         numbers = list(range(1, len(cited) + 1))
         grounded = Grounded(
@@ -118,10 +123,11 @@ class SentenceReader:
             raise ReaderOutputError(str(exc)) from exc
 
     def confirms(self, question: str, answer: str, cited: Sequence[SourceSentence]) -> bool:
-        """The model's verdict on whether ``cited`` states ``answer`` to ``question``;
-        deterministic whatever temperature the caller chose for the answer."""
+        """The model's verdict on whether ``cited`` states ``answer`` to ``question`` (asked
+        of the checker, if there is one); deterministic whatever temperature the caller
+        chose for the answer."""
         with self._slots:
-            text = self.client.complete(
+            text = (self.checker or self.client).complete(
                 confirm_messages(question, answer, cited),
                 max_tokens=CONFIRM_MAX_TOKENS,
                 json_schema=CONFIRM_SCHEMA,

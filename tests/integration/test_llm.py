@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,18 +15,23 @@ import pytest
 from rag.adapters.cpu_backend import EXCLUDED, library_dir, variant_files, variant_name
 from rag.adapters.llm_server import (
     SERVER_MODULE,
+    ServerRole,
     ensure_server,
     local_url,
     pidfile_path,
+    role_port,
     server_status,
     start_server,
     stop_server,
 )
 from rag.adapters.openai_client import LLMClient
 from rag.errors import LLMUnavailableError
+from rag.generation.llm import ReaderGenerator
 from rag.generation.prompts import READER_SCHEMA, parse_reply
+from rag.language.sentences import SourceSentence
 from rag.settings import Settings
 from rag.types import ChatMessage
+from tests.api_server import run_rag
 from tests.chat_model import smollm2_gguf
 from tests.conftest import free_port
 from tests.integration.conftest import READER_MODEL, SMOLLM2_MODEL
@@ -144,6 +150,42 @@ def test_ensure_server_starts_one_server_reuses_it_and_stop_ends_it(
     after = server_status(settings)
     assert not after.healthy and after.pid is None
     assert not pidfile_path(settings).exists() and not stop_server(settings)
+
+
+def test_the_reader_and_its_second_look_each_get_a_managed_server(
+    tmp_path: Path, reader_model_path: Path
+) -> None:
+    """On one server each call would evict the other's cached system prompt, so `local`
+    without a URL starts a server per role; `rag llm-server` reports and stops both."""
+    settings = Settings(
+        data_dir=tmp_path / "data", llm_port=free_port(), llm_check_port=free_port(), llm="local"
+    )
+    settings.data_dir.mkdir(parents=True)
+    (settings.data_dir / "models").symlink_to(reader_model_path.parent)
+    generator = ReaderGenerator(settings, threading.BoundedSemaphore(1))
+    try:
+        reading = generator.reader()
+        reader_pids = server_pids(settings.llm_port)
+        check_pids = server_pids(settings.llm_check_port)
+        assert len(reader_pids) == 1 and len(check_pids) == 1 and reader_pids != check_pids
+        assert pidfile_path(settings, ServerRole.check).exists() and generator.healthy()
+        text = SOURCES.splitlines()[2]
+        cited = SourceSentence(text=text, start=0, end=len(text), source="a.txt", chunk_id="c")
+        assert reading.confirms(QUESTION, "Kim Jong Gyu and Andrei Rudenko", [cited])
+        # The second look was asked of its own server, not the reader's.
+        assert reading.checker is not None and reading.checker.tokens_generated > 0
+        assert reading.client.tokens_generated == 0
+        shown = run_rag("llm-server", "status", data_dir=settings.data_dir).stdout
+        status = " ".join(shown.split())
+        assert status.count(": healthy (pid") == 2, status
+        for role, pids in ((ServerRole.reader, reader_pids), (ServerRole.check, check_pids)):
+            url = local_url(role_port(settings, role))
+            assert f"{role} {url}: healthy (pid {pids[0]}," in status
+    finally:
+        generator.close()
+        stopped = run_rag("llm-server", "stop", data_dir=settings.data_dir)
+    assert stopped.stdout.split() == ["reader:", "stopped", "check:", "stopped"]
+    assert server_pids(settings.llm_port) == server_pids(settings.llm_check_port) == []
 
 
 @pytest.mark.parametrize(
