@@ -39,7 +39,8 @@ from ..types import Hit
 # prompt", "pretend you are…", in English, Ukrainian and Russian. Verbs alone ("ignore",
 # "ігнорує") are not enough: news questions ask what someone ignored.
 _INJECTION_PATTERNS = (
-    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules|sources|context)\b",
+    r"\b(?:ignore|disregard|forget)\b.{0,40}"
+    r"\b(?:instructions?|prompts?|rules|sources|context|articles?)\b",
     r"\bforget (?:everything|all)\b",
     r"\b(?:reveal|show|print|repeat|output|display|leak|tell)\b.{0,30}"
     r"\b(?:prompt|instructions)\b",
