@@ -10,8 +10,6 @@ on the sample gold set: 2-sentence answers cited a non-evidence sentence in 22 o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ..grounding.citations import Grounded, citation_for, with_markers
 from ..grounding.ranking import ScoredSentence
 from ..grounding.refusal import should_refuse
@@ -64,18 +62,6 @@ def extractive_answer(evidence: Evidence) -> Grounded:
         supporting=tuple((item.sentence, n) for n, item in enumerate(chosen, start=1)),
         support=support,
     )
-
-
-def quote_if_agreed(evidence: Evidence, cited: Sequence[SourceSentence]) -> Grounded | None:
-    """The extractive answer when it would not be refused and quotes only sentences of
-    ``cited`` (a reader's), so two independent readings agree on the evidence."""
-    grounded = extractive_answer(evidence)
-    if should_refuse(evidence.question, evidence.hits, grounded.support).refused:
-        return None
-    agreed = {(s.source, s.start) for s in cited}
-    if all((s.source, s.start) in agreed for s, _ in grounded.supporting):
-        return grounded
-    return None
 
 
 def answering_sentences(evidence: Evidence) -> list[SourceSentence]:

@@ -43,14 +43,11 @@ class ReaderOutputError(LLMUnavailableError):
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What one reading produced: the verified answer, or None and why not. ``doubted``
-    holds the sentences cited for an answer that passed the checks but not the second
-    look: the reader found them, only its wording of them is in doubt."""
+    """What one reading produced: the verified answer, or None and why not."""
 
     grounded: Grounded | None
     reason: str | None
     reply: ReaderReply
-    doubted: tuple[SourceSentence, ...] = ()
 
 
 class SentenceReader:
@@ -99,8 +96,7 @@ class SentenceReader:
                 return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
             cited = recited
         if self.checker is not None and not self.confirms(question, reply.answer, cited):
-            reason = "the reader did not find its answer in the cited sentences"
-            return Reading(None, reason, reply, doubted=tuple(cited))
+            return Reading(None, "the reader did not find its answer in the cited sentences", reply)
         numbers = list(range(1, len(cited) + 1))
         grounded = Grounded(
             answer=with_markers(reply.answer, numbers),
