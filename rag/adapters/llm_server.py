@@ -307,7 +307,9 @@ def _is_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    # Another process's exited child (the server `make run`'s API started, stopped from a
+    # second terminal) stays a zombie until that parent reaps it: it is gone all the same.
+    return not procinfo.is_zombie(pid)
 
 
 def _is_llama_server(pid: int) -> bool:

@@ -1,6 +1,6 @@
 """What Linux's /proc says about another process: who listens on a port, its command line,
-the libraries it has loaded. Elsewhere each answer is "unknown" (None or empty), never
-an error: these only feed `rag llm-server status`.
+the libraries it has loaded, whether it has exited. Elsewhere each answer is "unknown"
+(None, empty or False), never an error: these only feed `rag llm-server status` and `stop`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,17 @@ def command_line(pid: int) -> list[str]:
     except OSError:
         return []
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def is_zombie(pid: int) -> bool:
+    """Whether the process has exited but its parent has not reaped it yet: it still
+    answers ``kill(pid, 0)``, but it is gone."""
+    try:
+        stat = (PROC / str(pid) / "stat").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    # "pid (comm) state ...": comm may hold spaces and parentheses, the state follows the last ")".
+    return stat[stat.rfind(")") + 1 :].split()[:1] == ["Z"]
 
 
 def option(args: list[str], name: str) -> str | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -65,3 +67,17 @@ def test_mapped_files_list_the_libraries_a_process_loaded() -> None:
     names = {p.name for p in procinfo.mapped_files(os.getpid())}
     assert Path(_ctypes.__file__).name in names
     assert procinfo.mapped_files(2**22 + 1) == [] and procinfo.command_line(2**22 + 1) == []
+
+
+def test_an_exited_child_not_yet_reaped_is_a_zombie_and_a_running_one_is_not() -> None:
+    child = subprocess.Popen(["sleep", "30"])
+    try:
+        assert not procinfo.is_zombie(child.pid)
+        child.kill()
+        deadline = time.monotonic() + 10
+        while not procinfo.is_zombie(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)  # killed, not yet reaped: nothing here calls wait()
+        assert procinfo.is_zombie(child.pid)
+    finally:
+        child.wait()
+    assert not procinfo.is_zombie(child.pid)  # reaped: no such process any more
