@@ -19,10 +19,10 @@ unanswerable questions refused). So refusal comes from here. An answer stands on
 - given the articles the reader was shown, the cited ones are about the question
   (``rag.grounding.topic``): an answer copied from a story on something else is dropped.
 
-Names are judged only in the script of the article, and the question's names only for
-English questions: German capitalises every noun, and a Ukrainian name is spelt another
-way in an English article. Checks that fail drop the answer; its text is never repaired,
-only its citation (`recite`).
+Names are judged only against cited sentences in their own script, and the question's
+names only for English questions: German capitalises every noun, and a Ukrainian name is
+spelt another way in an English article. Checks that fail drop the answer; its text is
+never repaired, only its citation (`recite`).
 """
 
 from __future__ import annotations
@@ -71,8 +71,8 @@ def check_answer(
     return Verdict(
         _cites(cited)
         or _says_something(answer, question)
-        or _states_only_cited_facts(answer, evidence, question)
-        or _grounded(answer, evidence, question)
+        or _states_only_cited_facts(answer, cited, question)
+        or _grounded(answer, cited, question)
         or _question_facts_in_articles(question, cited, article_text)
         or _of_asked_kind(answer, evidence, parts)
         or (topic.off_topic(s.source for s in cited) if topic else None)
@@ -114,22 +114,35 @@ def _cites(cited: Sequence[SourceSentence]) -> str | None:
 
 
 def _says_something(answer: str, question: str) -> str | None:
+    return None if _own_terms(answer, question) else "the answer only repeats the question"
+
+
+def _own_terms(answer: str, question: str) -> list[str]:
+    """The answer's content words that the question does not already give."""
     asked = content_terms(question)
-    new = [t for t in content_terms(answer) if not covers(t, asked)]
-    return None if new else "the answer only repeats the question"
+    return [t for t in content_terms(answer) if not covers(t, asked)]
 
 
-def _states_only_cited_facts(answer: str, evidence: str, question: str) -> str | None:
-    allowed = _numbers(evidence) | _numbers(question)
+def _states_only_cited_facts(
+    answer: str, cited: Sequence[SourceSentence], question: str
+) -> str | None:
+    allowed = _numbers(" ".join(s.text for s in cited)) | _numbers(question)
     for number in sorted(_numbers(answer) - allowed):
         return f"the number {number} is not in the cited sentences"
-    script = is_cyrillic(evidence)
     for name in _names(answer):
-        if is_cyrillic(name) != script:
-            continue
-        if not (mentions(evidence, name) or mentions(question, name)):
+        # Judged against the cited sentences in the name's script: an English article's
+        # Cyrillic photo caption, cited beside (or instead of) its English sentences, once
+        # let every Latin name pass unchecked.
+        evidence = _in_script_of(name, cited)
+        if evidence and not (mentions(evidence, name) or mentions(question, name)):
             return f"the name {name!r} is not in the cited sentences"
     return None
+
+
+def _in_script_of(text: str, cited: Sequence[SourceSentence]) -> str:
+    """The cited sentences in the script of ``text`` (Cyrillic or not), joined."""
+    script = is_cyrillic(text)
+    return " ".join(s.text for s in cited if is_cyrillic(s.text) == script)
 
 
 def _numbers(text: str) -> set[str]:
@@ -147,12 +160,12 @@ def _names(answer: str) -> list[str]:
     return head + proper_words(answer)
 
 
-def _grounded(answer: str, evidence: str, question: str) -> str | None:
-    if is_cyrillic(answer) != is_cyrillic(evidence):
+def _grounded(answer: str, cited: Sequence[SourceSentence], question: str) -> str | None:
+    evidence = content_terms(_in_script_of(answer, cited))
+    if not evidence:
         return None  # another script: the name and number checks are what can be judged
-    asked, cited = content_terms(question), content_terms(evidence)
-    new = [t for t in content_terms(answer) if not covers(t, asked)]
-    found = sum(covers(t, cited) for t in new)
+    new = _own_terms(answer, question)
+    found = sum(covers(t, evidence) for t in new)
     if new and found / len(new) < thresholds().grounded_share:
         return f"only {found} of {len(new)} of the answer's words are in the cited sentences"
     return None

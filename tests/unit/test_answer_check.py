@@ -143,6 +143,20 @@ def test_an_answer_is_not_recited_to_a_sentence_in_another_script() -> None:
     assert recite("Kim Jong Gyu and Andrei Rudenko", sentences, question, ARTICLES.get) is None
 
 
+def test_names_are_checked_against_the_cited_sentences_in_their_own_script() -> None:
+    """Seen on the sample gold set: "Andrei Rudenko" citing an English article's Cyrillic
+    caption and a sentence on who signed. With any Cyrillic among the cited sentences,
+    Latin names went unchecked and the answer stood on sentences that do not state it."""
+    caption = _sentence("Путін та Кім Чен Ин", "b.txt")
+    sentences = [caption, _sentence(SIGNED, "b.txt"), _sentence(EXCHANGE, "a.txt")]
+    question = analyse("Who exchanged the ratification documents?")
+    verdict = check_answer("Andrei Rudenko", sentences[:2], question, ARTICLES.get)
+    assert verdict.reason == "the name 'Andrei' is not in the cited sentences"
+    assert recite("Andrei Rudenko", sentences, question, ARTICLES.get) == sentences[2:]
+    # A name in the caption's own script is still judged by the caption.
+    assert check_answer("Путін", sentences[:2], analyse("Хто на фото?"), ARTICLES.get).ok
+
+
 def test_a_follow_up_with_the_previous_question_in_brackets_is_checked_by_its_names() -> None:
     """The bracketed question opens a sentence of its own: "Tell" is no name, but
     "Spain" in it still has to be in the cited article."""
