@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..adapters.openai_client import LLMClient
 from ..errors import LLMUnavailableError
-from ..grounding.answer_check import Verdict, check_answer, recite
+from ..grounding.answer_check import Verdict, check_answer, recite, stating
 from ..grounding.citations import Grounded, citation_for, with_markers
 from ..grounding.topic import ArticleText, Topic
 from ..language.question import Question
@@ -97,6 +97,7 @@ class SentenceReader:
             cited = recited
         if self.checker is not None and not self.confirms(question, reply.answer, cited):
             return Reading(None, "the reader did not find its answer in the cited sentences", reply)
+        cited = stating(reply.answer, cited, parts)
         numbers = list(range(1, len(cited) + 1))
         grounded = Grounded(
             answer=with_markers(reply.answer, numbers),

@@ -103,6 +103,21 @@ def recite(
     return None
 
 
+def stating(
+    answer: str, cited: Sequence[SourceSentence], parts: Sequence[Question]
+) -> list[SourceSentence]:
+    """The cited sentences that state some of the answer's own words (those the question
+    does not give); all of them when none does, as for an answer in another script.
+
+    A small reader cites a neighbour beside the sentence that states the answer ("The
+    defence agreement … has entered into force" beside "… the exchange of ratified
+    documents in Moscow" for "Where were the documents exchanged?"); such a citation
+    supports nothing the answer says."""
+    terms = _own_terms(answer, " ".join(part.text for part in parts))
+    kept = [s for s in cited if any(covers(t, content_terms(s.text)) for t in terms)]
+    return kept or list(cited)
+
+
 def is_english(text: str) -> bool:
     found = [w.lower() for w in words(text) if not w[0].isdigit()]
     share = thresholds().english_share

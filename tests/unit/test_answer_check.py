@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.grounding.answer_check import check_answer, is_english, recite
+from rag.grounding.answer_check import check_answer, is_english, recite, stating
 from rag.language.question import analyse
 from rag.language.sentences import SourceSentence
 
@@ -155,6 +155,16 @@ def test_names_are_checked_against_the_cited_sentences_in_their_own_script() -> 
     assert recite("Andrei Rudenko", sentences, question, ARTICLES.get) == sentences[2:]
     # A name in the caption's own script is still judged by the caption.
     assert check_answer("Путін", sentences[:2], analyse("Хто на фото?"), ARTICLES.get).ok
+
+
+def test_citations_that_state_nothing_of_the_answer_are_left_out() -> None:
+    """The reader cited the sentence on the signing beside the one on the exchange; only
+    the second says anything the answer says beyond the question."""
+    signed, exchange = _sentence(SIGNED, "b.txt"), _sentence(EXCHANGE, "a.txt")
+    question = analyse("Where were the ratification documents exchanged?")
+    assert stating("In Moscow.", [signed, exchange], question) == [exchange]
+    # None states it (an answer in another script): the reader's citations stay.
+    assert stating("У Москві.", [signed, exchange], question) == [signed, exchange]
 
 
 def test_a_follow_up_with_the_previous_question_in_brackets_is_checked_by_its_names() -> None:
