@@ -192,8 +192,11 @@ def _question_facts_in_articles(
     texts = [article_text(source) or "" for source in dict.fromkeys(s.source for s in cited)]
     article = "\n".join(texts + [s.text for s in cited])
     numbers = {t for t in content_terms(question) if t[0].isdigit()}
+    stated = _numbers(article)
     for number in sorted(numbers - content_terms(article)):
-        return f"the question's {number} is not in the cited articles"
+        # Compared as values too: the question's "Opera 8" is the article's "Opera 8.0".
+        if not _numbers(number) or not _numbers(number) <= stated:
+            return f"the question's {number} is not in the cited articles"
     if not is_english(question):
         return None
     script = is_cyrillic(article)

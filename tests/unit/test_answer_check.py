@@ -98,6 +98,16 @@ def test_a_name_of_the_question_found_elsewhere_in_the_article_is_no_near_miss()
     assert _check(question, "Kim Jong Gyu and Andrei Rudenko.") == "ok"
 
 
+def test_a_number_of_the_question_written_otherwise_in_the_article_is_no_near_miss() -> None:
+    articles = {"o.txt": "Net browser Opera 8.0 is due for release next month."}
+    sentence = _sentence("Users will have to wear a headset with a microphone.", "o.txt")
+    question = analyse("How do users give voice commands to the Opera 8 browser?")
+    assert check_answer("By wearing a headset.", [sentence], question, articles.get).ok
+    question = analyse("How do users give voice commands to the Opera 9 browser?")
+    reason = check_answer("By wearing a headset.", [sentence], question, articles.get).reason
+    assert reason == "the question's 9 is not in the cited articles"
+
+
 def test_no_citation_means_no_answer() -> None:
     verdict = check_answer("In Moscow.", [], analyse("Where?"), ARTICLES.get)
     assert not verdict.ok and "cites no" in (verdict.reason or "")
