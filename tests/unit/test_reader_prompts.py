@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.adapters.tokens import count_tokens
-from rag.generation.candidates import select_candidates
+from rag.generation.candidates import in_context, select_candidates
 from rag.generation.prompts import (
     CONFIRM_SYSTEM,
     READER_SYSTEM,
@@ -18,6 +18,7 @@ from rag.generation.prompts import (
 )
 from rag.grounding.ranking import ScoredSentence
 from rag.language.sentences import SourceSentence
+from rag.thresholds import thresholds
 
 pytestmark = pytest.mark.unit
 
@@ -140,3 +141,20 @@ def test_candidates_are_the_best_within_limits_grouped_by_best_article_in_readin
     assert [s for _, s in select_candidates(ranked, 3, budget).numbered] == [B0]
     # The best sentence is always read, even when it alone is over the budget.
     assert [s for _, s in select_candidates(ranked, 3, 1).numbered] == [B0]
+
+
+def test_a_sentence_ranks_at_least_a_share_of_the_sentence_right_before_it() -> None:
+    lead = _sentence("Prince earned more than any other pop star in 2004.", "p.txt", 0)
+    after = _sentence("The singer banked $56.5m from concerts.", "p.txt", lead.end + 1)
+    later = _sentence("He also sold albums.", "p.txt", after.end + 200)  # not adjacent
+    other = _sentence("Madonna came second.", "m.txt", lead.end + 1)  # another article
+    scored = {
+        s.sentence.text: s.score
+        for s in in_context(
+            [_scored(lead, 0.5), _scored(after, 0.1), _scored(later, 0.05), _scored(other, 0.02)]
+        )
+    }
+    carry = thresholds().reader_context_carry
+    assert scored[after.text] == pytest.approx(carry * 0.5)
+    assert scored[lead.text] == 0.5  # a sentence keeps its own score when that is higher
+    assert scored[later.text] == 0.05 and scored[other.text] == 0.02

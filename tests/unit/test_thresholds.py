@@ -46,6 +46,7 @@ FORMER = {
     # rag.generation.llm.READER_MIN_SUPPORT was 0.2; recalibrated on the dev split once
     # refusal came from the checks after reading (its note in rag.thresholds).
     "reader_min_support": 0.1,
+    "reader_context_carry": 0.6,
     "grounded_share": 0.5,  # rag.grounding.answer_check.GROUNDED_SHARE
     "english_share": 0.2,  # rag.grounding.answer_check.ENGLISH_SHARE
     "topic_share": 0.5,  # rag.grounding.topic.TOPIC_SHARE
