@@ -111,13 +111,17 @@ class Settings(BaseSettings):
     llm_max_tokens: int = Field(
         96, ge=1, description="Most tokens one generated answer (the reader's JSON) may have."
     )
-    # Measured with the whole BBC corpus in the store (1.5B, 2 threads): 12 sentences
-    # (budget 520) against 8 raised BBC dev accuracy from 0.711 to 0.741 (wrong answers
-    # 0.104 to 0.096) at 1.7 s more at p50 (9.6 s), but on the sample gold set accuracy fell
-    # from 0.597 to 0.556 and wrong answers rose from 0.153 to 0.222 (more sentences of the
-    # same story to confuse). `rag bench --reader-curve` measures the trade-off.
+    # Measured with the whole BBC corpus in the store (1.5B, 2 threads, LLM uncached). With
+    # a sentence ranked at least a share of the one before it (``reader_context_carry``),
+    # 6 sentences against 8: BBC dev accuracy 0.726 to 0.733, wrong answers 0.096 to 0.089,
+    # refusal accuracy 0.907 to 0.953; sample gold accuracy 0.625 to 0.639, wrong answers
+    # 0.167 to 0.139; p50 about 6.1 s on both (8 sentences: 7.9 s and 8.9 s uncached at the
+    # previous stop). Fewer sentences of the same story leave the small reader less to
+    # confuse: before that ranking, 12 sentences (budget 520) against 8 had raised dev
+    # accuracy 0.711 to 0.741 but cut sample gold accuracy 0.597 to 0.556 and raised its
+    # wrong answers 0.153 to 0.222. `rag bench --reader-curve` measures the trade-off.
     reader_sentences: int = Field(
-        8, ge=1, le=60, description="Most candidate sentences the reader is given."
+        6, ge=1, le=60, description="Most candidate sentences the reader is given."
     )
     reader_budget_tokens: int = Field(
         350, ge=50, description="Token budget of the reader's candidate sentences."

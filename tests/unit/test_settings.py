@@ -56,7 +56,7 @@ def test_overrides_for_one_run_are_validated_like_the_fields() -> None:
     base = Settings(_env_file=None)  # type: ignore[call-arg]
     changed = base.with_overrides(["reader_sentences=8", "llm_response_format=none"])
     assert (changed.reader_sentences, changed.llm_response_format) == (8, "none")
-    assert base.reader_sentences == 8  # the original is untouched
+    assert base.reader_sentences == 6  # the original is untouched
     for bad, reason in [
         ("reader_sentences=0", "greater than or equal to 1"),
         ("reader_sentences=many", "valid integer"),
