@@ -114,7 +114,11 @@ def stating(
     documents in Moscow" for "Where were the documents exchanged?"); such a citation
     supports nothing the answer says."""
     terms = _own_terms(answer, " ".join(part.text for part in parts))
-    kept = [s for s in cited if any(covers(t, content_terms(s.text)) for t in terms)]
+    kept: list[SourceSentence] = []
+    for sentence in cited:
+        said = content_terms(sentence.text)  # once per sentence, not per term
+        if any(covers(t, said) for t in terms):
+            kept.append(sentence)
     return kept or list(cited)
 
 
@@ -192,10 +196,13 @@ def _question_facts_in_articles(
     texts = [article_text(source) or "" for source in dict.fromkeys(s.source for s in cited)]
     article = "\n".join(texts + [s.text for s in cited])
     numbers = {t for t in content_terms(question) if t[0].isdigit()}
-    stated = _numbers(article)
-    for number in sorted(numbers - content_terms(article)):
-        # Compared as values too: the question's "Opera 8" is the article's "Opera 8.0".
-        if not _numbers(number) or not _numbers(number) <= stated:
+    missing = sorted(numbers - content_terms(article))
+    # Compared as values too: the question's "Opera 8" is the article's "Opera 8.0". Only
+    # read for values when a number is missing (`recite` runs this per candidate).
+    stated = _numbers(article) if missing else set()
+    for number in missing:
+        value = _numbers(number)
+        if not value or not value <= stated:
             return f"the question's {number} is not in the cited articles"
     if not is_english(question):
         return None
