@@ -92,12 +92,13 @@ def evidence_recall(
 
     answerable = [item for item in items if item.answerable]
     assistant = Assistant(settings)
+    manifest = assistant.corpus.manifest
     ranks: list[int | None] = []
     try:
         for item in answerable:
             hits = assistant.retriever.retrieve(item.question, settings.top_k)
-            ranked = ranked_candidates(Evidence.of(item.question, hits, assistant.similarity))
-            manifest = assistant.corpus.manifest
+            evidence = Evidence.of(item.question, hits, assistant.similarity, manifest.article_text)
+            ranked = ranked_candidates(evidence)
             texts = {s: text for s in item.sources if (text := manifest.article_text(s))}
             found = (
                 i

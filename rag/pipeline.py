@@ -182,7 +182,7 @@ class Assistant:
     def candidates(self, question: str, hits: Sequence[Hit]) -> Candidates:
         """The numbered sentences a reader gets for ``question`` (benchmarks time the LLM
         on exactly these)."""
-        evidence = Evidence.of(question, hits, self.similarity)
+        evidence = Evidence.of(question, hits, self.similarity, self.corpus.manifest.article_text)
         settings = self.settings
         return candidates_for(evidence, settings.reader_sentences, settings.reader_budget_tokens)
 

@@ -39,10 +39,14 @@ class Evidence:
 
     @classmethod
     def of(
-        cls, question: str, hits: Sequence[Hit], similarity: Similarity | None = None
+        cls,
+        question: str,
+        hits: Sequence[Hit],
+        similarity: Similarity | None = None,
+        article_text: ArticleText = _no_article,
     ) -> Evidence:
         """Evidence for a question that is its own standalone form (tests, benchmarks)."""
-        return cls(question, question, list(hits), similarity)
+        return cls(question, question, list(hits), similarity, article_text)
 
     def ranked(self, part: int = 0) -> list[ScoredSentence]:
         """Every sentence of the hits, best answer to ``parts[part]`` first."""

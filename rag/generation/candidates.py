@@ -1,6 +1,12 @@
 """The sentences the reader gets: the best-ranked source sentences of the retrieved chunks,
 as few as will do, numbered and grouped under their article.
 
+Only sentences of articles that state the question's own names and numbers (those of one
+of its parts) are candidates: the answer checks drop any answer cited from another
+article (``rag.grounding.answer_check``), so such a sentence can only mislead the reader
+("Switzerland", from a story on Ireland's World Cup campaign, for the country Trevor
+Brennan last played against) and take the place of one that can answer.
+
 Latency on CPU is proportional to prompt tokens, so the reader sees the N best sentences
 (within a token budget), not whole chunks. They are ranked by the extractive ranking
 (support for the question, held to what it asks), taking for each sentence its best score
@@ -15,11 +21,12 @@ than shuffled among other articles.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from ..adapters.tokens import count_tokens
+from ..grounding.answer_check import question_facts_in_articles
 from ..grounding.ranking import ScoredSentence
 from ..grounding.refusal import is_prompt_injection
 from ..language.sentences import SourceSentence
@@ -46,16 +53,34 @@ def candidates_for(evidence: Evidence, max_sentences: int, budget_tokens: int) -
 
 
 def ranked_candidates(evidence: Evidence) -> list[ScoredSentence]:
-    """Every sentence of the hits, best first, scored by its best part of the question."""
+    """Every sentence of the hits from an article the question is about, best first, scored
+    by its best part of the question."""
     best: dict[str, ScoredSentence] = {}
+    asked_about = _asked_about(evidence)
     for part in range(len(evidence.parts)):
         for item in evidence.ranked(part):
             text = " ".join(item.sentence.text.split())
-            if is_prompt_injection(text):
+            if is_prompt_injection(text) or not asked_about(item.sentence):
                 continue
             if text not in best or item.score > best[text].score:
                 best[text] = item
     return sorted(in_context(list(best.values())), key=lambda s: -s.score)
+
+
+def _asked_about(evidence: Evidence) -> Callable[[SourceSentence], bool]:
+    """Whether a sentence's article states the names and numbers of some part of the
+    question (judged once per article)."""
+    verdicts: dict[str, bool] = {}
+
+    def asked_about(sentence: SourceSentence) -> bool:
+        if sentence.source not in verdicts:
+            verdicts[sentence.source] = any(
+                question_facts_in_articles(part.text, [sentence], evidence.article_text) is None
+                for part in evidence.parts
+            )
+        return verdicts[sentence.source]
+
+    return asked_about
 
 
 def in_context(scored: Sequence[ScoredSentence]) -> list[ScoredSentence]:

@@ -1,8 +1,9 @@
 """The LLM generators (`local`, `openai`): the reader over the turn's best sentences.
 
 Refusal is decided after reading, except when there is nothing to read: the question
-asks to leave the sources, or retrieval found nothing near it (``reader_min_support``
-of ``rag.thresholds``).
+asks to leave the sources, no retrieved article states its own names and numbers (the
+answer checks would drop whatever was read), or retrieval found nothing near it
+(``reader_min_support`` of ``rag.thresholds``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .candidates import candidates_for
 from .reader import SentenceReader
 
 _NOT_READ = "The question asks to step outside the sources."
+_NOT_ABOUT = "No retrieved article states the names and numbers the question asks about."
 
 
 class ReaderGenerator:
@@ -62,6 +64,8 @@ class ReaderGenerator:
         candidates = candidates_for(
             evidence, settings.reader_sentences, settings.reader_budget_tokens
         )
+        if not candidates.numbered:
+            return Draft(None, _NOT_ABOUT)
         if candidates.best_support < thresholds().reader_min_support:
             return Draft(None, "Nothing near the question was found in the sources.")
         reading = self.reader().read(

@@ -73,7 +73,7 @@ def check_answer(
         or _says_something(answer, question)
         or _states_only_cited_facts(answer, cited, question)
         or _grounded(answer, cited, question)
-        or _question_facts_in_articles(question, cited, article_text)
+        or question_facts_in_articles(question, cited, article_text)
         or _of_asked_kind(answer, evidence, parts)
         or (topic.off_topic(s.source for s in cited) if topic else None)
     )
@@ -126,6 +126,31 @@ def is_english(text: str) -> bool:
     found = [w.lower() for w in words(text) if not w[0].isdigit()]
     share = thresholds().english_share
     return bool(found) and sum(w in ENGLISH_STOPWORDS for w in found) / len(found) >= share
+
+
+def question_facts_in_articles(
+    question: str, cited: Sequence[SourceSentence], article_text: ArticleText
+) -> str | None:
+    """Why the articles of ``cited`` do not state the question's own names and numbers, or
+    None when they do (the near-miss check of the module docstring)."""
+    texts = [article_text(source) or "" for source in dict.fromkeys(s.source for s in cited)]
+    article = "\n".join(texts + [s.text for s in cited])
+    numbers = {t for t in content_terms(question) if t[0].isdigit()}
+    missing = sorted(numbers - content_terms(article))
+    # Compared as values too: the question's "Opera 8" is the article's "Opera 8.0". Only
+    # read for values when a number is missing (`recite` runs this per candidate).
+    stated = _numbers(article) if missing else set()
+    for number in missing:
+        value = _numbers(number)
+        if not value or not value <= stated:
+            return f"the question's {number} is not in the cited articles"
+    if not is_english(question):
+        return None
+    script = is_cyrillic(article)
+    for name in (n for clause in _CLAUSES.split(question) for n in proper_words(clause)):
+        if is_cyrillic(name) == script and not mentions(article, name):
+            return f"the question's {name!r} is not in the cited articles"
+    return None
 
 
 def _cites(cited: Sequence[SourceSentence]) -> str | None:
@@ -187,29 +212,6 @@ def _grounded(answer: str, cited: Sequence[SourceSentence], question: str) -> st
     found = sum(covers(t, evidence) for t in new)
     if new and found / len(new) < thresholds().grounded_share:
         return f"only {found} of {len(new)} of the answer's words are in the cited sentences"
-    return None
-
-
-def _question_facts_in_articles(
-    question: str, cited: Sequence[SourceSentence], article_text: ArticleText
-) -> str | None:
-    texts = [article_text(source) or "" for source in dict.fromkeys(s.source for s in cited)]
-    article = "\n".join(texts + [s.text for s in cited])
-    numbers = {t for t in content_terms(question) if t[0].isdigit()}
-    missing = sorted(numbers - content_terms(article))
-    # Compared as values too: the question's "Opera 8" is the article's "Opera 8.0". Only
-    # read for values when a number is missing (`recite` runs this per candidate).
-    stated = _numbers(article) if missing else set()
-    for number in missing:
-        value = _numbers(number)
-        if not value or not value <= stated:
-            return f"the question's {number} is not in the cited articles"
-    if not is_english(question):
-        return None
-    script = is_cyrillic(article)
-    for name in (n for clause in _CLAUSES.split(question) for n in proper_words(clause)):
-        if is_cyrillic(name) == script and not mentions(article, name):
-            return f"the question's {name!r} is not in the cited articles"
     return None
 
 

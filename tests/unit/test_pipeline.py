@@ -4,6 +4,7 @@ around the real extractive fallback, over an empty real corpus (embedded Chroma)
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from rag.adapters.embedders import Matrix
 from rag.errors import LLMUnavailableError
 from rag.generation.base import Draft, Drafting
 from rag.generation.extractive import ExtractiveGenerator, extractive_answer
+from rag.generation.llm import ReaderGenerator
 from rag.generation.prompts import REFUSAL
 from rag.generation.reader import ReaderOutputError
 from rag.pipeline import Assistant
@@ -21,6 +23,7 @@ from rag.retrieval.corpus import Corpus
 from rag.settings import GeneratorName, Settings
 from rag.turn import Evidence
 from rag.types import CallerOptions, Hit, Scope, StreamEvent
+from tests.conftest import free_port
 from tests.paragraph_hits import sample_hits
 
 pytestmark = pytest.mark.unit
@@ -175,6 +178,26 @@ def test_a_generator_that_finds_nothing_refuses_with_its_reason(
     assert answer.citations == []
     assistant.close_clients()
     assert reader.closed == 2
+
+
+def test_the_reader_is_not_asked_when_no_article_names_what_the_question_asks_about(
+    settings: Settings, embedder: CountingEmbedder, hits: list[Hit]
+) -> None:
+    """Any answer would be dropped by the near-miss check, so nothing is sent to the model
+    (its server here is a closed port: asking it would fall back with a notice)."""
+    dead = settings.model_copy(
+        update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1", "llm_retries": 0}
+    )
+    assistant, _ = _assistant(dead, embedder, hits, FakeReader(LLMUnavailableError("unused")))
+    assistant.generators["openai"] = ReaderGenerator(dead, threading.BoundedSemaphore(1))
+    absent = assistant.ask("What did Boris Johnson say about the treaty?", generator="openai")
+    assert (absent.answer, absent.refused) == (REFUSAL, True)
+    assert absent.notice == (
+        "No retrieved article states the names and numbers the question asks about."
+    )
+    named = assistant.ask(QUESTION, generator="openai")
+    assert named.notice is not None and named.notice.startswith("LLM unavailable")
+    assistant.close()
 
 
 def test_the_question_is_embedded_once_per_turn(

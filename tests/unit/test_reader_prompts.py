@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from index.loaders import make_article
 from rag.adapters.tokens import count_tokens
-from rag.generation.candidates import in_context, select_candidates
+from rag.generation.candidates import in_context, ranked_candidates, select_candidates
 from rag.generation.prompts import (
     CONFIRM_SYSTEM,
     READER_SYSTEM,
@@ -19,6 +20,8 @@ from rag.generation.prompts import (
 from rag.grounding.ranking import ScoredSentence
 from rag.language.sentences import SourceSentence
 from rag.thresholds import thresholds
+from rag.turn import Evidence
+from tests.paragraph_hits import as_hits, paragraph_chunks
 
 pytestmark = pytest.mark.unit
 
@@ -158,3 +161,39 @@ def test_a_sentence_ranks_at_least_a_share_of_the_sentence_right_before_it() -> 
     assert scored[after.text] == pytest.approx(carry * 0.5)
     assert scored[lead.text] == 0.5  # a sentence keeps its own score when that is higher
     assert scored[later.text] == 0.05 and scored[other.text] == 0.02
+
+
+BRENNAN = (
+    "Rugby: Brennan in the frame\n\n"
+    "Toulouse forward Trevor Brennan could be a surprise pick for the Lions.\n\n"
+    "Brennan last played for Ireland against Samoa in 2001.\n"
+)
+IRELAND = (
+    "Football: Ireland's last match\n\n"
+    "Ireland will close their World Cup bid against Switzerland in Dublin.\n\n"
+    "Brian Kerr's side last played against France in 2004.\n"
+)
+
+
+def _candidates(question: str) -> set[str]:
+    articles = [make_article("brennan.txt", BRENNAN), make_article("ireland.txt", IRELAND)]
+    texts = {a.source: a.text for a in articles}
+    hits = as_hits([chunk for article in articles for chunk in paragraph_chunks(article)])
+    evidence = Evidence.of(question, hits, None, texts.get)
+    return {" ".join(s.sentence.text.split()) for s in ranked_candidates(evidence)}
+
+
+def test_only_articles_that_name_what_the_question_asks_about_give_candidates() -> None:
+    brennan = _candidates("Against which country did Trevor Brennan last play for Ireland?")
+    # Every sentence of the article that names him, even one that names him by surname only
+    # (the article is what must state the question's names); none of the other story's.
+    assert brennan == {
+        "Rugby: Brennan in the frame",
+        "Toulouse forward Trevor Brennan could be a surprise pick for the Lions.",
+        "Brennan last played for Ireland against Samoa in 2001.",
+    }
+    # A question of two parts keeps the articles of each.
+    both = _candidates("Who is Trevor Brennan, and where will Ireland play Switzerland?")
+    assert "Ireland will close their World Cup bid against Switzerland in Dublin." in both
+    assert "Brennan last played for Ireland against Samoa in 2001." in both
+    assert _candidates("Against which country did Trevor Brennan play in 2003?") == set()
