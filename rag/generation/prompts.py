@@ -62,6 +62,22 @@ READER_SCHEMA: dict[str, Any] = {
     "required": ["answer", "sentences"],
 }
 
+# A question of several parts ("Who signed it, and where were the documents exchanged?")
+# gets one claim per part, each checked against its own part: read as one, a small reader
+# answers the first part only, or mixes both into one sentence no check can hold.
+PARTS_USER = (
+    '\n\nThe question has {count} parts. Reply with JSON {{"answers": [...]}}: one '
+    '{{"answer": ..., "sentences": [...]}} per part, in this order:\n{parts}'
+)
+PART_LINE = "{n}. {text}"
+
+
+def parts_schema(count: int) -> dict[str, Any]:
+    """One reader reply per part, exactly ``count`` of them."""
+    answers = {"type": "array", "items": READER_SCHEMA, "minItems": count, "maxItems": count}
+    return {"type": "object", "properties": {"answers": answers}, "required": ["answers"]}
+
+
 # The second look (Self-RAG's "is it supported" judgement, asked of the same model in a
 # prompt of its own). A small reader answers from the nearest sentence even when that
 # sentence is about another person's role or another event ("the president of South
@@ -130,8 +146,13 @@ def reader_messages(
     question: str,
     numbered: Sequence[tuple[int, SourceSentence]],
     instructions: str | None = None,
+    parts: Sequence[str] = (),
 ) -> tuple[ChatMessage, ...]:
+    """The reader's prompt; with two ``parts`` or more, asking for a claim per part."""
     user = READER_USER.format(sources=sources_block(numbered), question=question)
+    if len(parts) > 1:
+        lines = "\n".join(PART_LINE.format(n=n, text=t) for n, t in enumerate(parts, 1))
+        user += PARTS_USER.format(count=len(parts), parts=lines)
     if instructions:
         user += CALLER_INSTRUCTIONS.format(instructions=" ".join(instructions.split()))
     return (
@@ -180,6 +201,21 @@ def parse_reply(text: str) -> ReaderReply:
             f"the reader's reply is neither the JSON asked for nor cited text: {text!r}"
         )
     return ReaderReply(answer=_answer_or_none(answer), sentences=cited)
+
+
+def parse_parts_reply(text: str, count: int) -> tuple[ReaderReply, ...]:
+    """A reply of ``parts_schema(count)``; ValueError when it is not one."""
+    match = _JSON_OBJECT.search(text)
+    try:
+        answers = json.loads(match[0]).get("answers") if match else None
+    except (ValueError, AttributeError):
+        answers = None
+    if not isinstance(answers, list) or len(answers) != count:
+        raise ValueError(f"the reader's reply is not one answer per part: {text!r}")
+    try:
+        return tuple(_from_json(answer) for answer in answers)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"the reader's reply has a malformed part ({exc}): {text!r}") from exc
 
 
 def _from_json(data: Any) -> ReaderReply:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from ..adapters.openai_client import LLMClient
@@ -30,7 +31,9 @@ from .prompts import (
     ReaderReply,
     confirm_messages,
     parse_confirmation,
+    parse_parts_reply,
     parse_reply,
+    parts_schema,
     reader_messages,
 )
 
@@ -47,7 +50,11 @@ class Reading:
 
     grounded: Grounded | None
     reason: str | None
-    reply: ReaderReply
+
+
+# One reply of the reader, what it answers (the question, or one of its parts) and the
+# parts that answer is checked against.
+Claim = tuple[str, Sequence[Question], ReaderReply]
 
 
 class SentenceReader:
@@ -81,47 +88,71 @@ class SentenceReader:
         article_text: ArticleText,
         options: CallerOptions = _NO_OPTIONS,
     ) -> Reading:
-        """Ask, parse and check. LLMUnavailableError (ReaderOutputError for a reply that
-        is not the format) when no answer could be read at all."""
-        reply = self.ask(question, candidates, options)
-        if reply.answer is None:
-            return Reading(None, "the reader found no answer in the sources", reply)
-        cited = _cited(reply, candidates)
+        """Ask, parse and check: a claim per part of the question, each checked against its
+        part, and the answer stands only if every claim does. LLMUnavailableError
+        (ReaderOutputError for a reply that is not the format) when none could be read."""
+        verified: list[tuple[str, list[SourceSentence]]] = []
+        for asked, claim_parts, reply in self.ask(question, parts, candidates, options):
+            cited, reason = self._verified(asked, claim_parts, reply, candidates, article_text)
+            if cited is None or reply.answer is None:
+                return Reading(None, reason)
+            verified.append((reply.answer, cited))
+        return Reading(_grounded(verified, candidates.best_support), None)
+
+    def _verified(
+        self,
+        question: str,
+        parts: Sequence[Question],
+        reply: ReaderReply,
+        candidates: Candidates,
+        article_text: ArticleText,
+    ) -> tuple[list[SourceSentence] | None, str]:
+        """The sentences the reply's answer stands on as an answer to ``question`` (of
+        ``parts``), else None and why it was dropped."""
+        answer = reply.answer
+        if answer is None:
+            return None, "the reader found no answer in the sources"
         sentences = [s for _, s in candidates.numbered]
         topic = Topic.of(question, (s.source for s in sentences), article_text)
-        verdict: Verdict = check_answer(reply.answer, cited, parts, article_text, topic)
+        cited = _cited(reply, candidates)
+        verdict: Verdict = check_answer(answer, cited, parts, article_text, topic)
         if not verdict.ok:
-            recited = recite(reply.answer, sentences, parts, article_text, topic)
+            recited = recite(answer, sentences, parts, article_text, topic)
             if recited is None:
-                return Reading(None, f"the reader's answer was dropped: {verdict.reason}", reply)
+                return None, f"the reader's answer was dropped: {verdict.reason}"
             cited = recited
         # Before the second look, so it judges the sentences the answer will cite (dev: one
         # more right answer, one wrong one fewer, than pruning after it).
-        cited = stating(reply.answer, cited, parts)
-        if self.checker is not None and not self.confirms(question, reply.answer, cited):
-            return Reading(None, "the reader did not find its answer in the cited sentences", reply)
-        numbers = list(range(1, len(cited) + 1))
-        grounded = Grounded(
-            answer=with_markers(reply.answer, numbers),
-            citations=tuple(citation_for(n, s) for n, s in zip(numbers, cited, strict=True)),
-            supporting=tuple(zip(cited, numbers, strict=True)),
-            support=candidates.best_support,
-        )
-        return Reading(grounded, None, reply)
+        cited = stating(answer, cited, parts)
+        if self.checker is not None and not self.confirms(question, answer, cited):
+            return None, "the reader did not find its answer in the cited sentences"
+        return cited, ""
 
     def ask(
-        self, question: str, candidates: Candidates, options: CallerOptions = _NO_OPTIONS
-    ) -> ReaderReply:
-        messages = reader_messages(question, candidates.numbered, options.instructions)
+        self,
+        question: str,
+        parts: Sequence[Question],
+        candidates: Candidates,
+        options: CallerOptions = _NO_OPTIONS,
+    ) -> list[Claim]:
+        """The reader's claims: one per part when the question has several (or one for the
+        whole question, from a server that answered in the single format)."""
+        several = [part.text for part in parts] if len(parts) > 1 else []
+        messages = reader_messages(question, candidates.numbered, options.instructions, several)
         with self._slots:
             text = self.client.complete(
                 messages,
-                max_tokens=self._max_tokens,
-                json_schema=READER_SCHEMA,
+                max_tokens=self._max_tokens * max(1, len(several)),
+                json_schema=parts_schema(len(several)) if several else READER_SCHEMA,
                 temperature=options.temperature,
             )
         try:
-            return parse_reply(text)
+            if several:
+                with suppress(ValueError):
+                    replies = parse_parts_reply(text, len(several))
+                    pairs = zip(parts, replies, strict=True)
+                    return [(part.text, [part], reply) for part, reply in pairs]
+            return [(question, parts, parse_reply(text))]
         except ValueError as exc:
             raise ReaderOutputError(str(exc)) from exc
 
@@ -151,3 +182,20 @@ def _cited(reply: ReaderReply, candidates: Candidates) -> list[SourceSentence]:
         if sentence is not None:
             cited.setdefault((sentence.source, sentence.start), sentence)
     return list(cited.values())
+
+
+def _grounded(claims: Sequence[tuple[str, list[SourceSentence]]], support: float) -> Grounded:
+    """The claims as one answer, each with its markers, a sentence cited by two numbered
+    once."""
+    numbered: dict[tuple[str, int], tuple[SourceSentence, int]] = {}
+    texts: list[str] = []
+    for answer, cited in claims:
+        marks = [numbered.setdefault((s.source, s.start), (s, len(numbered) + 1))[1] for s in cited]
+        texts.append(with_markers(answer, marks))
+    supporting = tuple(numbered.values())
+    return Grounded(
+        answer=" ".join(texts),
+        citations=tuple(citation_for(n, s) for s, n in supporting),
+        supporting=supporting,
+        support=support,
+    )

@@ -1,14 +1,18 @@
 """The reader's second look against the real 1.5B reader: claims that borrow a cited
 sentence's words but not its meaning (another person's role, another count, another
-event) are not confirmed; what the sentence does state is."""
+event) are not confirmed; what the sentence does state is. And a question of two parts
+read by it: a checked claim per part."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
+from rag.generation.candidates import Candidates
 from rag.generation.reader import SentenceReader
+from rag.language.question import analyse
 from rag.language.sentences import SourceSentence
 from tests.integration.test_llm import reader
 
@@ -51,3 +55,22 @@ def test_only_what_the_cited_sentence_states_is_confirmed(
 ) -> None:
     checker = SentenceReader(reader(llm_server), threading.BoundedSemaphore(1), max_tokens=96)
     assert checker.confirms(question, answer, [cited]) is stated
+
+
+def test_a_question_of_two_parts_gets_a_checked_claim_for_each(llm_server: str) -> None:
+    question = "Who signed the agreement, and who exchanged the ratification documents?"
+    parts = analyse(question)
+    assert len(parts) == 2
+    # One article: each sentence at its own offset.
+    troops, signed, exchanged = (
+        replace(s, start=at, end=at + len(s.text))
+        for s, at in ((TROOPS, 0), (SIGNED, 200), (EXCHANGED, 400))
+    )
+    candidates = Candidates(numbered=((1, troops), (2, signed), (3, exchanged)), best_support=1)
+    reader_ = SentenceReader(reader(llm_server), threading.BoundedSemaphore(1), max_tokens=96)
+    reading = reader_.read(question, parts, candidates, lambda _source: None)
+    assert reading.grounded is not None, reading.reason
+    first, second = reading.grounded.answer.split("]. ", 1)
+    assert "Putin" in first and "Rudenko" in second  # in the order of the parts
+    assert [c.quote for c in reading.grounded.citations] == [signed.text, exchanged.text]
+    assert reading.grounded.answer.endswith("Rudenko [2].")

@@ -9,12 +9,15 @@ from rag.adapters.tokens import count_tokens
 from rag.generation.candidates import in_context, ranked_candidates, select_candidates
 from rag.generation.prompts import (
     CONFIRM_SYSTEM,
+    READER_SCHEMA,
     READER_SYSTEM,
     REFUSAL,
     ReaderReply,
     confirm_messages,
     parse_confirmation,
+    parse_parts_reply,
     parse_reply,
+    parts_schema,
     reader_messages,
 )
 from rag.grounding.ranking import ScoredSentence
@@ -57,6 +60,25 @@ def test_the_fixed_system_prompt_comes_first_then_sources_grouped_then_the_quest
         "\n"
         "Question: Who exchanged them?"
     )
+
+
+def test_a_question_of_several_parts_asks_for_one_answer_per_part() -> None:
+    parts = ["Who signed it", "where were the documents exchanged?"]
+    _, user = reader_messages("Who signed it, and where?", [(1, A1)], parts=parts)
+    assert user.content.endswith(
+        "Question: Who signed it, and where?\n\nThe question has 2 parts. Reply with JSON "
+        '{"answers": [...]}: one {"answer": ..., "sentences": [...]} per part, in this order:\n'
+        "1. Who signed it\n2. where were the documents exchanged?"
+    )
+    answers = parts_schema(2)["properties"]["answers"]
+    assert (answers["minItems"], answers["maxItems"], answers["items"]) == (2, 2, READER_SCHEMA)
+    reply = '{"answers": [{"answer": "Kim", "sentences": [1]}, {"answer": null, "sentences": []}]}'
+    assert parse_parts_reply(reply, 2) == (ReaderReply("Kim", (1,)), ReaderReply(None, ()))
+    for bad in (reply.replace(', {"answer": null, "sentences": []}', ""), '{"answer": "Kim"}'):
+        with pytest.raises(ValueError, match="one answer per part"):
+            parse_parts_reply(bad, 2)
+    with pytest.raises(ValueError, match="malformed part"):
+        parse_parts_reply('{"answers": [{"answer": 3, "sentences": []}, {}]}', 2)
 
 
 @pytest.mark.parametrize(
