@@ -91,13 +91,13 @@ class SentenceReader:
         """Ask, parse and check: a claim per part of the question, each checked against its
         part, and the answer stands only if every claim does. LLMUnavailableError
         (ReaderOutputError for a reply that is not the format) when none could be read."""
-        verified: list[tuple[str, list[SourceSentence]]] = []
+        claims: list[tuple[str, list[SourceSentence]]] = []
         for asked, claim_parts, reply in self.ask(question, parts, candidates, options):
-            cited, reason = self._verified(asked, claim_parts, reply, candidates, article_text)
-            if cited is None or reply.answer is None:
-                return Reading(None, reason)
-            verified.append((reply.answer, cited))
-        return Reading(_grounded(verified, candidates.best_support), None)
+            claim = self._verified(asked, claim_parts, reply, candidates, article_text)
+            if isinstance(claim, str):
+                return Reading(None, claim)
+            claims.append(claim)
+        return Reading(_grounded(claims, candidates.best_support), None)
 
     def _verified(
         self,
@@ -106,12 +106,12 @@ class SentenceReader:
         reply: ReaderReply,
         candidates: Candidates,
         article_text: ArticleText,
-    ) -> tuple[list[SourceSentence] | None, str]:
-        """The sentences the reply's answer stands on as an answer to ``question`` (of
-        ``parts``), else None and why it was dropped."""
+    ) -> tuple[str, list[SourceSentence]] | str:
+        """The reply's answer to ``question`` (of ``parts``) and the sentences it stands
+        on, else why it was dropped."""
         answer = reply.answer
         if answer is None:
-            return None, "the reader found no answer in the sources"
+            return "the reader found no answer in the sources"
         sentences = [s for _, s in candidates.numbered]
         topic = Topic.of(question, (s.source for s in sentences), article_text)
         cited = _cited(reply, candidates)
@@ -119,14 +119,14 @@ class SentenceReader:
         if not verdict.ok:
             recited = recite(answer, sentences, parts, article_text, topic)
             if recited is None:
-                return None, f"the reader's answer was dropped: {verdict.reason}"
+                return f"the reader's answer was dropped: {verdict.reason}"
             cited = recited
         # Before the second look, so it judges the sentences the answer will cite (dev: one
         # more right answer, one wrong one fewer, than pruning after it).
         cited = stating(answer, cited, parts)
         if self.checker is not None and not self.confirms(question, answer, cited):
-            return None, "the reader did not find its answer in the cited sentences"
-        return cited, ""
+            return "the reader did not find its answer in the cited sentences"
+        return answer, cited
 
     def ask(
         self,
