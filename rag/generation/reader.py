@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from ..adapters.openai_client import LLMClient
 from ..errors import LLMUnavailableError
 from ..grounding.answer_check import Verdict, check_answer, recite, stating
-from ..grounding.citations import Grounded, citation_for, with_markers
+from ..grounding.citations import Grounded, with_markers
+from ..grounding.compose import Part, join
 from ..grounding.topic import ArticleText, Topic
 from ..language.question import Question
 from ..language.sentences import SourceSentence
@@ -187,15 +188,14 @@ def _cited(reply: ReaderReply, candidates: Candidates) -> list[SourceSentence]:
 def _grounded(claims: Sequence[tuple[str, list[SourceSentence]]], support: float) -> Grounded:
     """The claims as one answer, each with its markers, a sentence cited by two numbered
     once."""
-    numbered: dict[tuple[str, int], tuple[SourceSentence, int]] = {}
-    texts: list[str] = []
+    parts: list[Part] = []
     for answer, cited in claims:
-        marks = [numbered.setdefault((s.source, s.start), (s, len(numbered) + 1))[1] for s in cited]
-        texts.append(with_markers(answer, marks))
-    supporting = tuple(numbered.values())
+        numbers = range(1, len(cited) + 1)
+        parts.append((with_markers(answer, numbers), list(zip(cited, numbers, strict=True))))
+    joined = join(parts, separator=" ")
     return Grounded(
-        answer=" ".join(texts),
-        citations=tuple(citation_for(n, s) for s, n in supporting),
-        supporting=supporting,
+        answer=joined.text,
+        citations=tuple(joined.citations),
+        supporting=tuple(joined.supporting),
         support=support,
     )

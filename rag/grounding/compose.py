@@ -12,7 +12,7 @@ from ..types import ChatMessage, Citation, Conflict
 from .citations import Grounded, citation_for, renumber
 
 # One part of an answer: its text with [n] markers, and the (sentence, n) pairs behind them.
-_Part = tuple[str, Sequence[tuple[SourceSentence, int]]]
+Part = tuple[str, Sequence[tuple[SourceSentence, int]]]
 
 # Words that make a question lean on the previous turn (English, Ukrainian, Russian).
 _ANAPHORA = any_word(PERSONAL_PRONOUNS | DEMONSTRATIVES)
@@ -29,10 +29,11 @@ class Composed:
 
 def merge(parts: Sequence[Grounded]) -> Composed:
     """Join grounded parts into one answer, numbering each source sentence once, in order."""
-    return _merge([(part.answer, part.supporting) for part in parts])
+    return join([(part.answer, part.supporting) for part in parts])
 
 
-def _merge(parts: Sequence[_Part]) -> Composed:
+def join(parts: Sequence[Part], separator: str = "\n\n") -> Composed:
+    """Join texts with [n] markers into one, numbering each source sentence once, in order."""
     numbers: dict[tuple[str, int, int], int] = {}
     sentences: list[SourceSentence] = []
     texts: list[str] = []
@@ -46,7 +47,7 @@ def _merge(parts: Sequence[_Part]) -> Composed:
             local[n] = numbers[place]
         texts.append(renumber(text, local))
     return Composed(
-        text="\n\n".join(t for t in texts if t),
+        text=separator.join(t for t in texts if t),
         citations=[citation_for(n, s) for n, s in enumerate(sentences, start=1)],
         supporting=[(s, n) for n, s in enumerate(sentences, start=1)],
     )
@@ -60,7 +61,7 @@ def with_conflicts(
         return composed, []
     used = {n for c in conflicts for n in c.citations}
     claims = [(s, n) for s, n in extra if n in used]
-    merged = _merge([(composed.text, composed.supporting), ("", claims)])
+    merged = join([(composed.text, composed.supporting), ("", claims)])
     place_to_n = {(s.source, s.start, s.end): n for s, n in merged.supporting}
     remap = {n: place_to_n[(s.source, s.start, s.end)] for s, n in claims}
     stated = [
