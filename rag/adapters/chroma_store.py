@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 import httpx
 import numpy as np
+from filelock import FileLock
 
 from ..errors import (
     ConfigError,
@@ -109,8 +110,7 @@ def _client(settings: Settings) -> Any:
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if not settings.chroma_url:
-        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.chroma_url:  # its folder is made by `_opening`
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     url = urlparse(settings.chroma_url)
     if url.scheme not in ("http", "https") or not url.hostname:
@@ -123,6 +123,30 @@ def _client(settings: Settings) -> Any:
     )
 
 
+@contextmanager
+def _opening(settings: Settings) -> Iterator[None]:
+    """Held while a process opens the embedded store: one at a time per folder.
+
+    Two processes opening a fresh folder at once (two ingests, two API workers) both run
+    Chroma's schema migrations, and the loser fails with "table collections already
+    exists". A folder that takes no lock file is read-only, and nobody migrates it.
+    """
+    if settings.chroma_url:
+        yield
+        return
+    lock = FileLock(str(settings.chroma_dir / "open.lock"), timeout=settings.request_timeout_s)
+    try:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+    except OSError:  # read-only, or a peer stuck opening: Chroma reports what is wrong
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 class VectorStore:
     """One Chroma collection, tagged with the embedder that filled it."""
 
@@ -130,14 +154,15 @@ class VectorStore:
         # Only an embedded store's disk is ours to diagnose; a server's is its own.
         self._local_dir = None if settings.chroma_url else settings.chroma_dir
         try:
-            self._client = _client(settings)
-            self._collection = self._client.get_or_create_collection(
-                name=settings.collection,
-                # Never let Chroma embed: its default function downloads a model.
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": embedder_name, "dim": dim},
-            )
+            with _opening(settings):
+                self._client = _client(settings)
+                self._collection = self._client.get_or_create_collection(
+                    name=settings.collection,
+                    # Never let Chroma embed: its default function downloads a model.
+                    embedding_function=None,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    metadata={"embedder": embedder_name, "dim": dim},
+                )
             self.max_batch = int(self._client.get_max_batch_size())
         except _store_errors() as exc:
             raise self._failure("Chroma is not reachable", exc) from exc

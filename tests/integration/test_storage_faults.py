@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import chromadb
 import pytest
+from filelock import FileLock, Timeout
 
 from index.ingest import ingest_paths
+from rag.adapters.chroma_store import VectorStore
 from rag.adapters.embedders import Embedder
 from rag.retrieval.corpus import Corpus
 from rag.settings import Settings
@@ -136,6 +139,31 @@ def test_two_ingest_processes_at_once_one_gets_index_locked(
     assert [done.returncode for done in results] == [0, INDEX_LOCKED], results
     assert_clear_error(results[1], INDEX_LOCKED, "index is locked")
     assert index_state(data, baseline.embedder) == baseline.clean
+
+
+def test_a_fresh_store_is_opened_by_one_process_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two processes migrating a fresh folder at once: the loser's "table collections
+    # already exists" failed one of two concurrent ingests about once in fifty runs.
+    settings = Settings(data_dir=tmp_path / "data")
+    opened = chromadb.PersistentClient
+    held: list[bool] = []
+
+    def peer_finds_it_held(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with FileLock(str(settings.chroma_dir / "open.lock"), timeout=0):
+                held.append(False)
+        except Timeout:
+            held.append(True)
+        return opened(*args, **kwargs)
+
+    monkeypatch.setattr(chromadb, "PersistentClient", peer_finds_it_held)
+    store = VectorStore(settings, "embedder", 3)
+    assert store.all_ids() == set()
+    assert held == [True]
+    with FileLock(str(settings.chroma_dir / "open.lock"), timeout=0):
+        pass  # released once open
 
 
 @pytest.mark.parametrize("folder", [".", "collections/news/lexical"])
