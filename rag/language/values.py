@@ -89,6 +89,7 @@ _TITLES = PERSON_ROLES | frozenset(
     "governor general king queen prince princess pope judge chairman spokesman "
     "spokeswoman head founder officer".split()
 )
+_NO_FRAME = frozenset("the a an".split())
 # A name after one of these is a place: "in Moscow", "to Pyongyang", "at the Hague".
 _LOCATIVE = frozenset("in at to from near inside outside across throughout".split())
 _UNIT = r"(?:second|minute|hour|day|week|fortnight|month|year|decade|centur(?:y|ie))s?"
@@ -226,6 +227,33 @@ def places(text: str) -> frozenset[str]:
             if _is_name(tokens[nxt]):
                 found.add(tokens[nxt])
     return frozenset(found)
+
+
+def filled_slots(text: str) -> list[tuple[str, str]]:
+    """Each name or number of ``text`` after its first word, with the word before it (its
+    frame), titles skipped and runs of names taken whole: "…replace Rainer Hertrich as…"
+    gives ("replace", "Rainer Hertrich"). "the" and "a" frame nothing: anything follows them."""
+    tokens = words(text)
+    slots: list[tuple[str, str]] = []
+    i = 1
+    while i < len(tokens):
+        if not _fills(tokens[i]):
+            i += 1
+            continue
+        end = i + 1
+        while end < len(tokens) and _fills(tokens[end]) and tokens[end].lower() not in _TITLES:
+            end += 1
+        frame = i - 1
+        while frame > 0 and tokens[frame].lower() in _TITLES:
+            frame -= 1
+        if tokens[frame].lower() not in _NO_FRAME and tokens[frame].lower() not in _TITLES:
+            slots.append((tokens[frame].lower(), " ".join(tokens[i:end])))
+        i = end
+    return slots
+
+
+def _fills(token: str) -> bool:
+    return token[0].isdigit() or (_is_name(token) and token.lower() not in _TITLES)
 
 
 def near_values(kinds: frozenset[ValueKind], text: str) -> frozenset[str]:

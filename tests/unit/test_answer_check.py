@@ -108,6 +108,54 @@ def test_a_number_of_the_question_written_otherwise_in_the_article_is_no_near_mi
     assert reason == "the question's 9 is not in the cited articles"
 
 
+SUCCESSION = (
+    "Airbus head Noel Forgeard is now set to replace Mr Camus, while Rainer Hertrich will "
+    "stay on. Britain pays two and a half times more than France to the budget. Germany "
+    "pays the most."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "sentence", "said"),
+    [
+        # The question's frame, another filler: a near-miss whose names the article has.
+        (
+            "Who is set to replace Rainer Hertrich?",
+            "Noel Forgeard.",
+            "Airbus head Noel Forgeard is now set to replace Mr Camus.",
+            "say replace Camus, the question replace Rainer Hertrich",
+        ),
+        (
+            "How many times more than Germany does Britain pay?",
+            "Two and a half times.",
+            "Britain pays two and a half times more than France to the budget.",
+            "say than France, the question than Germany",
+        ),
+    ],
+)
+def test_a_sentence_filling_the_questions_slot_with_another_name_is_a_near_miss(
+    question: str, answer: str, sentence: str, said: str
+) -> None:
+    articles = {"s.txt": SUCCESSION}
+    verdict = check_answer(answer, [_sentence(sentence, "s.txt")], analyse(question), articles.get)
+    assert verdict.reason is not None and said in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The sentence names the question's own filler too: it may be about it.
+        "Who is set to replace Mr Camus?",
+        # "the" frames nothing: any name may follow it.
+        "Who is set to replace the Airbus boss?",
+    ],
+)
+def test_a_slot_the_sentence_fills_with_the_questions_own_name_stands(question: str) -> None:
+    sentence = _sentence("Airbus head Noel Forgeard is now set to replace Mr Camus.", "s.txt")
+    articles = {"s.txt": SUCCESSION}
+    assert check_answer("Noel Forgeard.", [sentence], analyse(question), articles.get).ok
+
+
 def test_no_citation_means_no_answer() -> None:
     verdict = check_answer("In Moscow.", [], analyse("Where?"), ARTICLES.get)
     assert not verdict.ok and "cites no" in (verdict.reason or "")
