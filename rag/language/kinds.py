@@ -16,7 +16,8 @@ The kinds and what an answer must hold:
 - time (of day): a clock time or a part of the day;
 - number (how many/much/old, what share/age): a number;
 - duration (how long, in what time): a number with a unit of time;
-- amount (how much, what share/price): money, a percentage or a measured quantity;
+- amount (how much, what share/fraction/price): money, a percentage, a fraction or a
+  measured quantity;
 - who (also "which actress"): a person's name the question does not already contain,
   after a title or role or of two words or more; org ("which company"): any such name;
 - where: such a name after "in", "at", "to"...
@@ -174,11 +175,11 @@ KINDS: Mapping[QuestionKind, AnswerKind] = by_name(
         AnswerKind(
             "amount",
             re.compile(
-                r"\bhow much\b|\b(?:what|which) (?:\w+ )?(?:percentage|proportion|share|price"
-                r"|sum|amount|fee|fine|salary|cost)\b",
+                r"\bhow much\b|\b(?:what|which) (?:\w+ )?(?:percentage|proportion|share|fraction"
+                r"|price|sum|amount|fee|fine|salary|cost)\b",
                 _I,
             ),
-            frozenset({"money", "percent", "quantity"}),
+            frozenset({"money", "percent", "fraction", "quantity"}),
             "counted",
             # Amounts are compared as the numbers they hold ("$800m" is 8e8).
             (_COUNT,),

@@ -29,6 +29,7 @@ ValueKind = Literal[
     "duration",
     "money",
     "percent",
+    "fraction",
     "quantity",
 ]
 
@@ -133,6 +134,17 @@ _PHRASE_VALUES: tuple[tuple[ValueKind, re.Pattern[str]], ...] = (
         ),
     ),
     ("percent", re.compile(r"\b\d[\d,.]*\s?(?:%|per ?cent\b|percent\b)", re.IGNORECASE)),
+    # A share given as a fraction: "almost a third of its staff", "1/80th of salary". Only
+    # before "of"/"the", so "a third term" is no fraction.
+    (
+        "fraction",
+        re.compile(
+            r"\b(?:(?:a|one|two|three|four|five|six|seven|eight|nine)[\s-]+)?"
+            r"(?:half|halves|thirds?|quarters?|fifths?|sixths?|sevenths?|eighths?|ninths?"
+            r"|tenths?|\w+ieths?)\s+(?:of|the)\b|\b\d+/\d+(?:st|nd|rd|th)?\b",
+            re.IGNORECASE,
+        ),
+    ),
     (
         "quantity",
         re.compile(

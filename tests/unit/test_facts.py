@@ -54,6 +54,24 @@ def test_values_read_clock_times_parts_of_day_relative_days_and_durations() -> N
     assert not has_value(frozenset({"duration", "clock"}), "a powerful driving force")
 
 
+@pytest.mark.parametrize(
+    ("text", "fraction"),
+    [
+        ("plans to cut almost a third of its 75,000 staff", "a third of"),
+        ("pensions worth one-eightieth of final salary", "one-eightieth of"),
+        ("1/60th of salary for each year", "1/60th"),
+        ("Half the money went to charity", "half the"),
+        ("two-thirds of voters backed it", "two-thirds of"),
+    ],
+)
+def test_fractions_are_shares(text: str, fraction: str) -> None:
+    assert [v.value for v in values(text) if v.kind == "fraction"] == [fraction]
+
+
+def test_an_ordinal_is_no_fraction() -> None:
+    assert not has_value(frozenset({"fraction"}), "He is seeking a third term in the 80th year.")
+
+
 def test_whole_names_are_mentioned_not_names_that_end_alike() -> None:
     caption = "Russian President Vladimir Putin with North Korean leader Kim Jong Un"
     assert not mentions_name(caption, ("South", "Korea"))

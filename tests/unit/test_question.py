@@ -34,6 +34,7 @@ pytestmark = pytest.mark.unit
         ("How many troops were sent?", "number"),
         ("How much did Time Warner earn?", "amount"),
         ("What share of Argentina's bondholders reside in Italy?", "amount"),
+        ("What fraction of salary would a year of service earn?", "amount"),
         ("What time does the gig start?", "time"),
         ("Which actress played the lead?", "who"),
         ("Which company is she suing?", "org"),
