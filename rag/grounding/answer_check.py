@@ -79,7 +79,7 @@ def check_answer(
         or _states_only_cited_facts(answer, cited, question)
         or _grounded(answer, cited, question)
         or question_facts_in_articles(question, cited, article_text)
-        or _swapped(question, cited)
+        or _swapped(question, evidence)
         or _of_asked_kind(answer, evidence, parts)
         or (topic.off_topic(s.source for s in cited) if topic else None)
     )
@@ -159,9 +159,9 @@ def question_facts_in_articles(
     return None
 
 
-def _swapped(question: str, cited: Sequence[SourceSentence]) -> str | None:
-    """Why the cited sentences fill one of the question's slots with another name or
-    number (the near-miss check of the module docstring), or None. Only a slot whose
+def _swapped(question: str, evidence: str) -> str | None:
+    """Why the cited sentences (``evidence``) fill one of the question's slots with another
+    name or number (the near-miss check of the module docstring), or None. Only a slot whose
     filler the sentences never mention: one that names it anywhere may be about it.
 
     A capital standing for its country reads as a swap ("accuse Pyongyang" for "accuse
@@ -169,11 +169,14 @@ def _swapped(question: str, cited: Sequence[SourceSentence]) -> str | None:
     (replayed): 2 near-misses more refused, no answer lost; sample gold: that one."""
     if not is_english(question):
         return None
-    evidence = " ".join(s.text for s in cited)
-    stated = filled_slots(evidence)
-    for frame, filler in filled_slots(question):
-        if any(mentions(evidence, word) for word in filler.split()):
-            continue
+    unsaid = [
+        (frame, filler)
+        for frame, filler in filled_slots(question)
+        if not any(mentions(evidence, word) for word in filler.split())
+    ]
+    # Read only when needed: `recite` runs every check once per candidate sentence.
+    stated = filled_slots(evidence) if unsaid else []
+    for frame, filler in unsaid:
         for other_frame, other in stated:
             if other_frame == frame and other != filler:
                 return f"the cited sentences say {frame} {other}, the question {frame} {filler}"

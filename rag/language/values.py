@@ -244,7 +244,7 @@ def places(text: str) -> frozenset[str]:
 def filled_slots(text: str) -> list[tuple[str, str]]:
     """Each name or number of ``text`` after its first word, with the word before it (its
     frame), titles skipped and runs of names taken whole: "…replace Rainer Hertrich as…"
-    gives ("replace", "Rainer Hertrich"). "the" and "a" frame nothing: anything follows them."""
+    gives ("replace", "Rainer Hertrich"). Articles frame nothing: anything follows them."""
     tokens = words(text)
     slots: list[tuple[str, str]] = []
     i = 1
@@ -253,7 +253,7 @@ def filled_slots(text: str) -> list[tuple[str, str]]:
             i += 1
             continue
         end = i + 1
-        while end < len(tokens) and _fills(tokens[end]) and tokens[end].lower() not in _TITLES:
+        while end < len(tokens) and _fills(tokens[end]):
             end += 1
         frame = i - 1
         while frame > 0 and tokens[frame].lower() in _TITLES:
